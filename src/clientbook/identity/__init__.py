@@ -1,0 +1,1 @@
+"""Identity: identifier normalisation, the identity graph, probabilistic matching, review."""

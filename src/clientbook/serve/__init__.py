@@ -1,0 +1,1 @@
+"""The serving layers: HTTP API, web application and command line. Nothing imports them."""

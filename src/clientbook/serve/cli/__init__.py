@@ -1,0 +1,1 @@
+"""The ``clientbook`` command line (Typer). Each module adds one command group."""

@@ -1,0 +1,155 @@
+"""Engines, sessions and schema migrations of the operational store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from clientbook.errors import StoreUnavailable, UsageError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the lock up front (BEGIN IMMEDIATE) and so wait on busy_timeout instead of
+    # failing when a deferred read transaction cannot be upgraded; readers stay concurrent.
+    write = conn.get_execution_options().get("clientbook_write", True)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _normalise_url(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise UsageError(
+            f"Cannot read the database URL {url!r}.",
+            hint="Use sqlite:///path/to/file.db or postgresql://user@host/dbname.",
+        ) from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per database URL (cached), with SQLite in WAL mode."""
+    url = _normalise_url(url)
+    if url in _ENGINES:
+        return _ENGINES[url]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling is switched off so that our BEGIN is the real one.
+        event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _ENGINES[url] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close and forget every cached engine (tests and forked workers call this)."""
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
+@contextmanager
+def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
+    """A unit of work: commits on success, rolls back on any error.
+
+    ``write=False`` marks a read-only unit, which on SQLite does not take the write lock.
+    """
+    engine = get_engine(url).execution_options(clientbook_write=write)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        raise unavailable(url, exc) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def unavailable(url: str, exc: SQLAlchemyError) -> StoreUnavailable:
+    """Translate a driver error into a message that says what to do."""
+    shown = make_url(_normalise_url(url)).render_as_string(hide_password=True)
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
+    if "no such table" in text or "does not exist" in text and "relation" in text:
+        return StoreUnavailable(
+            f"The database {shown} has no Clientbook schema.",
+            hint="Run `clientbook init` first.",
+        )
+    return StoreUnavailable(
+        f"Cannot use the database {shown}: {text}.",
+        hint="Check CLIENTBOOK_DATABASE_URL (or --db) and that the server is running.",
+    )
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration for ``url`` that needs no alembic.ini."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", _normalise_url(url).replace("%", "%%"))
+    config.attributes["engine"] = get_engine(url)
+    return config
+
+
+def migrate(url: str) -> list[str]:
+    """Bring the schema to the newest revision of every branch; return the heads now applied."""
+    config = alembic_config(url)
+    try:
+        command.upgrade(config, "heads")
+    except OperationalError as exc:
+        raise unavailable(url, exc) from exc
+    return schema_revisions(url)
+
+
+def schema_revisions(url: str) -> list[str]:
+    """The revisions the database is at (empty when it was never initialised)."""
+    try:
+        with get_engine(url).connect() as connection:
+            return sorted(MigrationContext.configure(connection).get_current_heads())
+    except OperationalError as exc:
+        raise unavailable(url, exc) from exc
+
+
+def require_schema(url: str) -> None:
+    """Fail with a clear message unless the database is at the newest schema."""
+    current = set(schema_revisions(url))
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    if not current:
+        raise StoreUnavailable(
+            "The database has no Clientbook schema.", hint="Run `clientbook init` first."
+        )
+    if current != heads:
+        raise StoreUnavailable(
+            "The database schema is older than this Clientbook.",
+            hint="Run `clientbook init` to migrate it.",
+        )
