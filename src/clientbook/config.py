@@ -9,6 +9,43 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./clientbook.db"
 
+#: Values that Segment, PostHog and common forms use for "no value": they never link customers.
+DEFAULT_PLACEHOLDERS = (
+    "",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "nan",
+    "0",
+    "-1",
+    "true",
+    "false",
+    "anonymous",
+    "guest",
+    "unknown",
+    "n/a",
+    "na",
+    "not set",
+    "[object object]",
+    "distinct_id",
+    "id",
+    "email",
+    "test",
+    "test@test.com",
+    "test@example.com",
+    "example@example.com",
+    "email@example.com",
+    "no@email.com",
+    "noemail@noemail.com",
+    "none@none.com",
+    "null@null.com",
+    "0000000000",
+    "1234567890",
+    "123456789",
+    "00000000-0000-0000-0000-000000000000",
+)
+
 
 class Settings(BaseSettings):
     """Everything configurable about Clientbook.
@@ -28,6 +65,28 @@ class Settings(BaseSettings):
         "duckdb", description="Default analytics engine: duckdb or spark."
     )
     import_batch_size: int = Field(50_000, description="Rows written per batch by the importers.")
+    identity_placeholders: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PLACEHOLDERS),
+        description="Identifier values that never link anyone (compared case-insensitively, "
+        "after trimming and unquoting; all-zero, all-dash and one-character-repeated values are "
+        "refused as well). A JSON list.",
+    )
+    identity_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per identifier type, how many distinct values one customer may hold "
+        '(overrides the registry, e.g. {"email": 3}). A merge that would break it goes to review.',
+    )
+    identity_shared_limit: int = Field(
+        10,
+        description="A value held by this many customers (or records) or more stops linking "
+        "and is reported as over-shared.",
+    )
+    identity_match_threshold: float = Field(
+        0.99, description="Match probability at or above which two records merge automatically."
+    )
+    identity_review_threshold: float = Field(
+        0.80, description="Match probability at or above which a pair goes to the review queue."
+    )
 
     def with_database(self, url: str | None) -> Settings:
         """Return a copy pointing at ``url`` (unchanged when ``url`` is None)."""
