@@ -36,8 +36,9 @@ def _log_a0(
 ) -> FloatArray:
     """log A0 of Fader & Hardie (2005), eq. (22), computed as a difference of logs."""
     rsx = r + s + x
+    b_arg: FloatArray
     if alpha >= beta:
-        shift, b_arg, base = alpha - beta, s + 1.0, alpha
+        shift, b_arg, base = alpha - beta, np.full_like(x, s + 1.0), alpha
     else:
         shift, b_arg, base = beta - alpha, r + x, beta
     with np.errstate(divide="ignore", invalid="ignore"):

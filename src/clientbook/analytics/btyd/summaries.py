@@ -36,7 +36,10 @@ def unit_days(time_unit: str) -> float:
 
 
 def day_numbers(values: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Dates, datetimes or ISO strings as whole days since 1970-01-01."""
+    """Dates, datetimes or ISO strings (or day numbers already) as whole days since 1970-01-01."""
+    raw = np.asarray(values)
+    if np.issubdtype(raw.dtype, np.integer):
+        return raw.astype(np.int64)
     as_days = pd.to_datetime(pd.Series(values), utc=True, format="mixed").dt.tz_localize(None)
     return np.asarray(as_days.values.astype("datetime64[D]").astype(np.int64))
 
