@@ -175,9 +175,9 @@ def line_chart(
     if high <= low:
         high = low + 1.0
     step = (width - 20) / max(1, len(items) - 1)
+    plot = height - 36  # room for the value label above and the date labels below
     points = [
-        (10 + i * step, height - 10 - (height - 20) * (v - low) / (high - low))
-        for i, v in enumerate(values)
+        (10 + i * step, 16 + plot - plot * (v - low) / (high - low)) for i, v in enumerate(values)
     ]
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(points))
     return LineChart(

@@ -92,7 +92,7 @@ def customer(
             "P(alive) over time",
             [(str(getattr(h, "as_of", "")), float(getattr(h, "p_alive", 0.0))) for h in history],
             fmt="{:.0%}",
-            height=80,
+            height=120,
             ceiling=1.0,
         )
         if history
