@@ -71,7 +71,9 @@ def test_declared_preferences_are_plain_text_newest_first(database_url: str) -> 
     t1, t2 = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 3, 2, tzinfo=UTC)
     record_declared_preference(database_url, cid, "size", "M", origin="web-360", at=t1)
     payload = "{{7*7}} __import__('os').system('id')"
-    record_declared_preference(database_url, cid, "colour", payload, origin="questionnaire:x", at=t2)
+    record_declared_preference(
+        database_url, cid, "colour", payload, origin="questionnaire:x", at=t2
+    )
     prefs = customer_preferences(database_url, cid)
     assert [(p.key, p.value, p.source) for p in prefs] == [
         ("colour", payload, "declared"),
