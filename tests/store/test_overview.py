@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from clientbook.store.overview import _quintiles, overview
 from tests.serve.web.seed import seed_retailer
+
+from clientbook.store.overview import _quintiles, overview
 
 
 def test_overview_of_a_retailer(database_url: str) -> None:
