@@ -8,6 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from clientbook.analytics.preferences import record_declared_preference
+from clientbook.engage.consent import (
+    ALL_CHANNELS,
+    CONSENT_PURPOSES,
+    grant_consent,
+    withdraw_consent,
+)
 from clientbook.errors import UsageError
 from clientbook.identity.identifiers import normalise
 from clientbook.serve.api.deps import SettingsDep
@@ -107,7 +114,8 @@ def customer(
             "p_alive_chart": p_alive_chart,
             "kinds": CONTACT_KINDS,
             "categories": CASE_CATEGORIES,
-            "channels": CHANNELS,
+            "channels": (ALL_CHANNELS, *CHANNELS),
+            "purposes": CONSENT_PURPOSES,
         },
     )
 
@@ -190,3 +198,41 @@ def close_case(
     """Resolve an open case with a note of what was done."""
     resolve_case(settings.database_url, case_pk, resolution, customer_id=customer_id)
     return _back_to(request, customer_id, "_cases.html", settings)
+
+
+@router.post("/{customer_id}/preferences", dependencies=[CsrfDep])
+def declare_preference(
+    customer_id: int,
+    settings: SettingsDep,
+    web_session: AgentDep,
+    key: Annotated[str, Form(max_length=100)],
+    value: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Record what the customer told the agent they prefer (a declared preference)."""
+    record_declared_preference(
+        settings.database_url, customer_id, key, value, origin=f"agent:{web_session.user.email}"
+    )
+    return RedirectResponse(f"/customers/{customer_id}#h-prefs", 303)
+
+
+@router.post("/{customer_id}/consents", dependencies=[CsrfDep])
+def record_consent(
+    customer_id: int,
+    settings: SettingsDep,
+    web_session: AgentDep,
+    purpose: Annotated[str, Form()],
+    channel: Annotated[str, Form()],
+    status: Annotated[str, Form()],
+) -> Response:
+    """Append the customer's consent (or its withdrawal) to the ledger, as told to the agent."""
+    if status not in ("granted", "withdrawn"):
+        raise UsageError(f"Unknown consent status {status!r}.")
+    record = grant_consent if status == "granted" else withdraw_consent
+    record(
+        settings.database_url,
+        customer_id,
+        purpose,
+        channel,
+        source=f"agent:{web_session.user.email}",
+    )
+    return RedirectResponse(f"/customers/{customer_id}#h-consents", 303)
