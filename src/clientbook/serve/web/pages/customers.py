@@ -32,6 +32,7 @@ from clientbook.store.contacts import (
     open_case,
     resolve_case,
     search_customers,
+    segment_names,
 )
 from clientbook.store.customer360 import customer_360
 from clientbook.store.models.contacts import CHANNELS
@@ -78,7 +79,13 @@ def customers(request: Request, settings: SettingsDep, web_session: AgentDep) ->
         else None
     )
     page = search_customers(url, query, phone=phone, stages=stages)
-    context = {"query": query, "page": page, "stages": stages, "sorts": SORTS}
+    context = {
+        "query": query,
+        "page": page,
+        "stages": stages,
+        "segments": segment_names(url),
+        "sorts": SORTS,
+    }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "_customer_rows.html", context)
     return render(request, "customers.html", context)
@@ -92,17 +99,17 @@ def customer(
     data = customer_360(settings.database_url, customer_id, interactions=50)
     if data.id != customer_id:  # merged away: show the survivor under its own address
         return RedirectResponse(f"/customers/{data.id}", 303)
-    value = getattr(data, "value", None)
-    history = getattr(value, "p_alive_history", None) if value is not None else None
+    value = getattr(data, "value", None)  # present once the value analytics have run
+    history = [p for p in getattr(value, "history", []) if p.p_alive is not None]
     p_alive_chart = (
         line_chart(
             "P(alive) over time",
-            [(str(getattr(h, "as_of", "")), float(getattr(h, "p_alive", 0.0))) for h in history],
+            [(str(p.as_of), float(p.p_alive)) for p in history],
             fmt="{:.0%}",
             height=120,
             ceiling=1.0,
         )
-        if history
+        if len(history) > 1
         else None
     )
     return render(
