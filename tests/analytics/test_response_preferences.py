@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
-from tests.needs_population import build
 
 from clientbook.analytics.learning import (
     learn_affinities,
@@ -19,6 +18,7 @@ from clientbook.store.db import session_scope
 from clientbook.store.frames import customer_rates
 from clientbook.store.models.contacts import Interaction, Preference
 from clientbook.store.models.parties import Customer
+from tests.needs_population import build
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
