@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clientbook import __version__
 from clientbook.config import Settings, get_settings
 from clientbook.errors import ClientbookError
+from clientbook.serve import web
 from clientbook.serve.api import routers
 
 
@@ -48,4 +49,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in pkgutil.iter_modules(routers.__path__):
         app.include_router(importlib.import_module(f"{routers.__name__}.{module.name}").router)
+    web.mount(app)
     return app

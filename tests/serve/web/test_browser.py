@@ -1,0 +1,234 @@
+"""The web application driven in headless Chromium, as a person would use it.
+
+Starts the real server (uvicorn) on a loopback port over a seeded SQLite store, and saves a
+screenshot of each page under docs/screenshots/ (shown in the README).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.serve.web.seed import XSS_NAME, XSS_URL, seed_retailer
+
+from clientbook.store.db import dispose_engines, migrate
+from clientbook.store.users import ensure_demo_users
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+PASSWORDS = {
+    "admin": ("admin@demo.clientbook.dev", "demo-admin-pass"),
+    "marketer": ("marketer@demo.clientbook.dev", "demo-marketer-pass"),
+    "agent": ("agent@demo.clientbook.dev", "demo-agent-pass"),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The real server on 127.0.0.1 over a seeded store; yields its base URL and the ids."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'clientbook.db'}"
+    migrate(url)
+    ids = seed_retailer(url, customers=120)
+    ensure_demo_users(url)
+    dispose_engines()
+    port = _free_port()
+    env = {**os.environ, "CLIENTBOOK_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "clientbook.serve.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        yield {"base": base, "ids": ids, "url": url}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
+    """A fresh browser context (no cookies) at desktop width; dialogs are recorded, not shown."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server["base"])
+    tab = context.new_page()
+    tab.dialogs = []
+    tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+    yield tab
+    context.close()
+
+
+def sign_in(page: Any, role: str, *, shot: str | None = None) -> None:
+    email, password = PASSWORDS[role]
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    if shot:
+        page.screenshot(path=SCREENSHOTS / shot)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Sign out").is_visible()
+
+
+def test_agent_finds_a_customer_and_logs_a_call(page: Any, server: dict[str, Any]) -> None:
+    sign_in(page, "agent", shot="login.png")
+    assert page.url.endswith("/customers")
+    page.get_by_label("Search names").press_sequentially("ann.smith0@", delay=30)
+    page.locator("#results").get_by_text("1 customer", exact=True).wait_for()
+    row = page.locator("#results").get_by_role("link", name="Ann Smith")
+    page.screenshot(path=SCREENSHOTS / "customers.png")
+    row.click()
+    page.get_by_role("heading", level=1, name="Ann Smith").wait_for()
+    page.get_by_label("Kind").select_option("call")
+    page.get_by_label("Subject").fill("Called about the damaged parcel")
+    page.get_by_label("Notes").fill("Sent a replacement; follow up Friday.")
+    page.get_by_label("Minutes").fill("6")
+    page.get_by_role("button", name="Log contact").click()
+    first = page.locator("#timeline li").first
+    first.get_by_text("Called about the damaged parcel").wait_for()
+    assert "agent@demo.clientbook.dev" in first.inner_text()
+    page.screenshot(path=SCREENSHOTS / "customer-360.png", full_page=True)
+    page.get_by_label("Resolution").first.fill("Replacement sent")
+    page.get_by_role("button", name="Resolve").first.click()
+    page.locator("#cases").get_by_text("No open case.").wait_for()
+
+
+def test_marketer_sees_the_dashboard(page: Any) -> None:
+    sign_in(page, "marketer")
+    assert page.url.endswith("/dashboard")
+    assert page.get_by_role("heading", name="Cohort retention").is_visible()
+    assert page.locator("figure.chart svg").count() >= 4
+    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+
+
+def test_admin_pages(page: Any) -> None:
+    sign_in(page, "admin")
+    page.goto("/admin/users")
+    assert page.get_by_role("cell", name="agent@demo.clientbook.dev").is_visible()
+    page.screenshot(path=SCREENSHOTS / "admin-users.png", full_page=True)
+
+
+def test_wrong_password_is_refused(page: Any) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill("admin@demo.clientbook.dev")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "Wrong e-mail or password."
+    assert page.context.cookies() == [] or all(
+        c["name"] != "cb_session" for c in page.context.cookies()
+    )
+
+
+def test_form_without_csrf_token_is_refused(page: Any, server: dict[str, Any]) -> None:
+    sign_in(page, "agent")
+    ann = server["ids"]["ann"]
+    response = page.request.post(
+        f"/customers/{ann}/interactions", form={"kind": "call", "subject": "forged"}
+    )
+    assert response.status == 403
+    page.goto("/customers")
+    page.locator("form.signout input[name=csrf_token]").evaluate("e => e.remove()")
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_agent_opening_an_admin_page_is_refused(page: Any) -> None:
+    sign_in(page, "agent")
+    response = page.goto("/admin/users")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    assert page.get_by_role("link", name="Admin").count() == 0
+
+
+def test_script_in_a_name_or_url_is_shown_as_text(page: Any, server: dict[str, Any]) -> None:
+    sign_in(page, "agent")
+    page.goto("/customers?q=mallory")
+    page.get_by_role("link", name=f"{XSS_NAME} {XSS_URL}").click()
+    page.get_by_role("heading", level=1).wait_for()
+    assert page.get_by_role("heading", level=1).inner_text() == f"{XSS_NAME} {XSS_URL}"
+    assert page.locator("#timeline").get_by_text(XSS_URL).first.is_visible()
+    assert page.locator("#timeline").get_by_text(XSS_NAME).is_visible()
+    assert page.get_by_text(XSS_URL).count() >= 2  # the trait and the page view
+    assert page.locator("img").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.get_by_label("Subject").fill(XSS_NAME)
+    page.get_by_role("button", name="Log contact").click()
+    page.locator("#timeline li").first.get_by_text(XSS_NAME).wait_for()
+    page.wait_for_timeout(200)
+    assert page.dialogs == []
+
+
+def test_parameters_outside_the_allow_list_are_400(page: Any) -> None:
+    sign_in(page, "agent")
+    for query in ("sort=password_hash", "direction=up", "stage=vip", "order_by=id"):
+        response = page.goto(f"/customers?{query}")
+        assert response.status == 400, query
+        assert page.get_by_role("heading", name="Bad request").is_visible()
+
+
+def test_usable_at_phone_width(browser: Any, server: dict[str, Any]) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server["base"])
+    page = context.new_page()
+    try:
+        sign_in(page, "agent")
+        page.goto(f"/customers/{server['ids']['ann']}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        page.get_by_label("Subject").focus()
+        page.screenshot(path=SCREENSHOTS / "customer-360-phone.png", full_page=True)
+    finally:
+        context.close()
