@@ -219,3 +219,12 @@ def test_open_redirect_is_refused(web: TestClient) -> None:
         follow_redirects=False,
     )
     assert response.headers["location"] == "/customers"
+
+
+def test_every_link_of_the_menu_opens(web: TestClient) -> None:
+    sign_in(web, "admin")
+    html = web.get("/customers").text
+    links = set(re.findall(r'<li><a href="(/[a-z/]*)"', html))
+    assert {"/dashboard", "/customers", "/segments", "/review", "/admin/users"} <= links
+    for link in links | {"/admin/keys", "/admin/settings"}:
+        assert web.get(link).status_code == 200, link
