@@ -163,10 +163,18 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
         [block_on("first_name", "last_name", "birth_date")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    sessions = 0
     for rule in (block_on("birth_date"), block_on("last_name", "first_name")):
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, fix_u_probabilities=True
-        )
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_u_probabilities=True
+            )
+            sessions += 1
+        except ValueError as exc:  # a level never seen among matches: m underflows to 0
+            log.warning("EM on %s skipped: %s", rule, exc)
+    if not sessions:
+        log.warning("EM failed: using the default model")
+        return default_model()
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return model
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from clientbook.config import Settings
 from clientbook.identity.accounts import resolve_accounts
-from clientbook.identity.bulk import apply_merges, lock_for_merge
+from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
 from clientbook.identity.matching import prepare_records, score_new
 from clientbook.identity.policy import Policy
@@ -148,11 +148,15 @@ def _deterministic(
         touched_customers = select(Identifier.customer_id).join(
             n, (n.c.type == Identifier.type) & (n.c.value == Identifier.value)
         )
-    rows = session.execute(
-        select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-            Identifier.customer_id.in_(touched_customers)
+    rows = (
+        session.connection()
+        .execute(
+            select(Identifier.customer_id, Identifier.type, Identifier.value).where(
+                Identifier.customer_id.in_(touched_customers)
+            )
         )
-    ).all()
+        .all()
+    )
     lock_for_merge(session, [r[0] for r in rows])
     clusters = Clusters(policy, apart=_apart(session))
     clusters.add_values((c, t, v) for c, t, v in rows)
@@ -178,9 +182,11 @@ def _probabilistic(
     session: Session, policy: Policy, mark: int, run: IdentityRun, report: ResolutionReport
 ) -> list[tuple[int, int, str]]:
     """Score new records with Splink; merge confident pairs, queue doubtful ones."""
-    records = session.execute(
-        select(SourceRecord.id, SourceRecord.customer_id, SourceRecord.attributes)
-    ).all()
+    records = (
+        session.connection()
+        .execute(select(SourceRecord.id, SourceRecord.customer_id, SourceRecord.attributes))
+        .all()
+    )
     new_ids = {r[0] for r in records if r[0] > mark}
     report.new_records = len(new_ids)
     if not new_ids:
@@ -289,7 +295,7 @@ def _propose(session: Session, clusters: Clusters, refused: list[Refusal], rule:
         if (a, b) not in known
     ]
     if rows:
-        session.execute(insert(IdentityReview), rows)
+        session.connection().execute(insert(cast_table(IdentityReview)), rows)
     return len(rows)
 
 
