@@ -87,6 +87,20 @@ class Settings(BaseSettings):
     identity_review_threshold: float = Field(
         0.80, description="Match probability at or above which a pair goes to the review queue."
     )
+    collect_process_interval: float = Field(
+        0.5,
+        description="Seconds the event processor of `clientbook serve` waits when no event is "
+        "pending (0 turns it off; `clientbook events process` then does the work).",
+    )
+    collect_process_batch: int = Field(
+        100, description="Events the processor applies per transaction."
+    )
+    collect_rate_limit: float = Field(
+        1000.0,
+        description="Collector requests per second allowed per write key and server process "
+        "(a burst of one second's worth is allowed); over it the answer is 429 with "
+        "Retry-After. 0 turns the limit off.",
+    )
 
     def with_database(self, url: str | None) -> Settings:
         """Return a copy pointing at ``url`` (unchanged when ``url`` is None)."""

@@ -1,0 +1,172 @@
+"""The collector's tables: write keys, and the append-only log of raw events.
+
+Appending is one multi-row ``INSERT ... ON CONFLICT (source, message_id) DO NOTHING``: a repeated
+message id is stored once even when two clients race, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from clientbook.errors import NotFound, NotPermitted, UsageError
+from clientbook.store.db import session_scope
+from clientbook.store.models.base import utcnow
+from clientbook.store.models.events import Event, WriteKey
+
+KEY_PREFIX = "cbw_"
+
+
+class WriteKeyInfo(BaseModel):
+    """A write key as listed: its name, source and first characters, never the key."""
+
+    id: int
+    name: str
+    source: str
+    hint: str
+    created_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """Who a valid write key belongs to."""
+
+    id: int
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the processor reads it."""
+
+    id: int
+    source: str
+    type: str
+    timestamp: datetime
+    received_at: datetime
+    payload: dict[str, Any]
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_write_key(url: str, name: str, source: str | None = None) -> str:
+    """Create a write key and return it; only its digest and first characters are kept."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UsageError("A write key needs a name of 1 to 100 characters.")
+    key = KEY_PREFIX + secrets.token_urlsafe(24)
+    with session_scope(url) as session:
+        session.add(
+            WriteKey(
+                name=name, source=(source or name)[:100], key_hash=_digest(key), key_hint=key[:10]
+            )
+        )
+    return key
+
+
+def list_write_keys(url: str) -> list[WriteKeyInfo]:
+    """Every write key, newest first."""
+    with session_scope(url, write=False) as session:
+        rows = session.scalars(select(WriteKey).order_by(WriteKey.id.desc())).all()
+        return [
+            WriteKeyInfo(
+                id=r.id,
+                name=r.name,
+                source=r.source,
+                hint=r.key_hint + "…",
+                created_at=r.created_at,
+                revoked=r.revoked_at is not None,
+            )
+            for r in rows
+        ]
+
+
+def revoke_write_key(url: str, key_id: int) -> None:
+    """Revoke a write key by id: the collector refuses it from the next request on."""
+    with session_scope(url) as session:
+        result = session.execute(
+            update(WriteKey)
+            .where(WriteKey.id == key_id, WriteKey.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        done = getattr(result, "rowcount", 0)
+    if not done:
+        raise NotFound(f"No active write key with id {key_id}.", hint="See `clientbook keys list`.")
+
+
+def key_owner(session: Session, key: str | None) -> KeyOwner:
+    """The owner of an active write key; :class:`NotPermitted` when missing, unknown or revoked."""
+    if not key:
+        raise NotPermitted(
+            "No write key was sent.",
+            hint="Send it as the HTTP Basic user name (or as writeKey in the body); "
+            "create one with `clientbook keys create --name NAME`.",
+        )
+    row = session.execute(
+        select(WriteKey.id, WriteKey.source).where(
+            WriteKey.key_hash == _digest(key), WriteKey.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        raise NotPermitted("The write key is unknown or revoked.")
+    return KeyOwner(id=row.id, source=row.source)
+
+
+def append_events(session: Session, owner: KeyOwner, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows of ``events`` columns for ``owner``; repeated message ids are skipped."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Event).on_conflict_do_nothing(index_elements=["source", "message_id"])
+    extra = {"source": owner.source, "write_key_id": owner.id}
+    session.execute(stmt, [{**row, **extra} for row in rows])
+
+
+def pending_events(session: Session, limit: int) -> list[StoredEvent]:
+    """The oldest unprocessed events; on PostgreSQL locked so that workers share the queue."""
+    query = (
+        select(
+            Event.id, Event.source, Event.type, Event.timestamp, Event.received_at, Event.payload
+        )
+        .where(Event.processed_at.is_(None))
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [StoredEvent(*row) for row in session.execute(query).all()]
+
+
+def mark_processed(session: Session, event_id: int, error: str | None = None) -> None:
+    """Record that the processor is done with an event (with the error, if it failed)."""
+    session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(processed_at=utcnow(), error=error[:500] if error else None)
+    )
+
+
+def event_counts(url: str) -> dict[str, int]:
+    """How many events are stored, waiting to be processed, and failed."""
+    with session_scope(url, write=False) as session:
+        total, pending, failed = session.execute(
+            select(
+                func.count(),
+                func.count().filter(Event.processed_at.is_(None)),
+                func.count().filter(Event.error.is_not(None)),
+            ).select_from(Event)
+        ).one()
+    return {"events": total, "pending": pending, "failed": failed}
