@@ -164,7 +164,7 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     sessions = 0
-    for rule in (block_on("birth_date"), block_on("last_name", "first_name")):
+    for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_u_probabilities=True

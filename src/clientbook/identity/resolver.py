@@ -142,7 +142,7 @@ def _deterministic(
     if not report.new_identifiers:
         return []
     if mark == 0:
-        touched_customers = select(Identifier.customer_id)
+        touched_customers = select(Customer.id)
     else:
         n = new.subquery()
         touched_customers = select(Identifier.customer_id).join(
@@ -152,7 +152,9 @@ def _deterministic(
         session.connection()
         .execute(
             select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-                Identifier.customer_id.in_(touched_customers)
+                Identifier.customer_id.in_(touched_customers),
+                # a record's own SOURCE:ID is unique to it: it never joins two customers
+                Identifier.type != "source_record",
             )
         )
         .all()
