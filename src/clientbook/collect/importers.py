@@ -168,11 +168,12 @@ def load_customers(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     ids = _create_customers(ctx, rows, ctx.source)
     members = [(r, cid) for r, cid in zip(rows, ids, strict=True) if r.get("account_id")]
     if members:
-        accounts = dict(
-            ctx.session.execute(
+        accounts = {
+            account: pk
+            for account, pk in ctx.session.execute(
                 select(Account.source_account_id, Account.id).where(Account.source == ctx.source)
             )
-        )
+        }
         unknown = sorted({r["account_id"] for r, _ in members} - set(accounts))
         if unknown:
             raise InvalidInput(
