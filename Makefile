@@ -16,7 +16,16 @@ $(STAMP): pyproject.toml requirements.lock
 
 ## Build the demo database (SQLite + DuckDB) and serve it on http://127.0.0.1:8000
 demo: $(STAMP)
-	$(VENV)/bin/clientbook demo up --db $(DEMO_DB)
+	$(VENV)/bin/clientbook init --db $(DEMO_DB)
+	@if [ ! -f .demo-loaded ]; then \
+	  $(VENV)/bin/clientbook demo generate --out demo-data --db $(DEMO_DB) && \
+	  $(VENV)/bin/clientbook identity resolve --db $(DEMO_DB) && \
+	  $(VENV)/bin/clientbook analyse --db $(DEMO_DB) && \
+	  $(VENV)/bin/clientbook needs learn --db $(DEMO_DB) > /dev/null && \
+	  touch .demo-loaded; fi
+	$(VENV)/bin/clientbook users demo --db $(DEMO_DB)
+	@echo "Open http://127.0.0.1:8000/ and sign in with one of the accounts above."
+	$(VENV)/bin/clientbook serve --db $(DEMO_DB)
 
 ## Lint, type-check and run the whole test suite (SQLite and PostgreSQL)
 test: $(STAMP) lint
@@ -32,4 +41,4 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --extra spark -p 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) clientbook.db clientbook.db-* demo-data
+	rm -rf $(VENV) clientbook.db clientbook.db-* demo-data .demo-loaded

@@ -143,12 +143,12 @@ def _create_customers(ctx: Context, rows: list[dict[str, Any]], source: str) -> 
             if row.get(kind):
                 identifiers.append((kind, row[kind], cid))
     for chunk in _chunks(records):
-        ctx.session.execute(insert(SourceRecord), list(chunk))
+        ctx.session.execute(insert(SourceRecord.__table__), list(chunk))
     id_rows = [
         {"type": t, "value": v, "customer_id": c, "source": source} for t, v, c in identifiers
     ]
     for chunk in _chunks(id_rows):
-        ctx.session.execute(insert(Identifier), list(chunk))
+        ctx.session.execute(insert(Identifier.__table__), list(chunk))
     ctx.customers_created += len(ids)
     ctx.progress(len(ids))
     return ids
@@ -181,7 +181,7 @@ def load_customers(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
                 hint="Import the accounts file with the same --source first.",
             )
         ctx.session.execute(
-            insert(AccountMember),
+            insert(AccountMember.__table__),
             [
                 {
                     "customer_id": cid,
@@ -203,7 +203,7 @@ def load_accounts(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     names += ("street", "city", "postcode", "country")
     if new:
         ctx.session.execute(
-            insert(Account),
+            insert(Account.__table__),
             [
                 {"source": ctx.source, "source_account_id": r["account_id"], "traits": {}}
                 | {n: r.get(n) for n in names}
@@ -224,7 +224,7 @@ def load_accounts(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
         )
     if links:
         ctx.session.execute(
-            insert(AccountRelationship),
+            insert(AccountRelationship.__table__),
             [
                 {
                     "account_id": ids[r["account_id"]],
@@ -245,7 +245,7 @@ def load_products(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     new = _rows(frame[~frame["product_id"].isin(existing)])
     if new:
         ctx.session.execute(
-            insert(Product),
+            insert(Product.__table__),
             [
                 {"sku": r["product_id"]}
                 | {k: r.get(k) for k in ("name", "category", "brand", "price")}
@@ -304,7 +304,7 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     line_rows = new[["order_pk", "line_no", "sku", "quantity", "revenue", "cost", "brand"]]
     line_rows = line_rows.astype(object).where(line_rows.notna(), None)
     for chunk in _chunks(_rows(line_rows), 20_000):
-        ctx.session.execute(insert(OrderLine), list(chunk))
+        ctx.session.execute(insert(OrderLine.__table__), list(chunk))
     return len(orders), len(frame) - lines
 
 
@@ -330,7 +330,7 @@ def _load_contacts(
             {k: (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
         )
     for chunk in _chunks(rows, 20_000):
-        ctx.session.execute(insert(model), list(chunk))
+        ctx.session.execute(insert(model.__table__), list(chunk))
         ctx.progress(len(chunk))
     return len(rows), len(frame) - len(rows)
 
@@ -389,7 +389,7 @@ def _load_ledger(
             stored.add(signature)
             rows.append(built)
     if rows:
-        ctx.session.execute(insert(model), rows)
+        ctx.session.execute(insert(model.__table__), rows)
     ctx.progress(len(frame))
     return len(rows), len(frame) - len(rows)
 

@@ -337,7 +337,7 @@ def _activity(
         if channel == "web":
             referrer, kind = REFERRERS[int(rng.integers(len(REFERRERS)))]
             q = favourite
-            for page in range(int(rng.integers(2, 6))):
+            for page in range(int(rng.integers(1, 4))):
                 path = "/" if page == 0 else f"/c/{favourite}" if page == 1 else f"/p/{page}"
                 props: dict[str, Any] = {
                     "url": f"https://shop.example.com{path}",

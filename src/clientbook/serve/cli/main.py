@@ -6,8 +6,8 @@ import importlib
 import pkgutil
 import sys
 
-import click
 import typer
+from typer._click import exceptions as click_errors
 
 from clientbook.errors import ClientbookError, InvalidInput
 from clientbook.serve import cli
@@ -36,10 +36,10 @@ def main() -> None:
                 err_console.print(problem, markup=False, highlight=False, soft_wrap=True)
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click_errors.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click_errors.Abort:
         err_console.print("Aborted.")
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
