@@ -109,9 +109,11 @@ def behaviour(events: pd.DataFrame, orders: pd.DataFrame) -> list[WebBehaviour]:
         ordered_at=lambda f: pd.to_datetime(f.ordered_at, utc=True)
     )
     frame = sessions(events)
+    by_customer = {cid: part for cid, part in web_orders.groupby("customer_id")}
+    empty = web_orders.iloc[0:0]
     out = []
     for cid, mine in frame.groupby("customer_id"):
-        own_orders = web_orders[web_orders.customer_id == cid]
+        own_orders = by_customer.get(cid, empty)
         sources: Counter[str] = Counter()
         terms: list[str] = []
         durations = []

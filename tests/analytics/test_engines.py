@@ -1,0 +1,54 @@
+"""The same analytics on DuckDB and on Spark agree (one Spark session per test session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from clientbook.analytics.engine import DuckDBEngine, SparkEngine
+from clientbook.analytics.refresh import analyse
+from clientbook.config import Settings
+from tests.analytics.factory import AS_OF, populate
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for the whole test session."""
+    pytest.importorskip("pyspark")
+    from clientbook.analytics.engine import spark_session
+
+    session = spark_session()
+    yield session
+    session.stop()
+
+
+@pytest.mark.spark
+def test_duckdb_and_spark_agree(sqlite_url: str, spark: Any) -> None:
+    populate(sqlite_url, customers=150)
+    settings = Settings(database_url=sqlite_url)
+    duck, duck_rows = analyse(settings, engine=DuckDBEngine(), as_of=AS_OF, store=False)
+    sparked, spark_rows = analyse(settings, engine=SparkEngine(spark), as_of=AS_OF, store=False)
+    assert sparked.engine == "spark" and duck.engine == "duckdb"
+    assert duck.models["purchase"]["params"] == pytest.approx(
+        sparked.models["purchase"]["params"], rel=1e-6
+    )
+    assert duck.stages == sparked.stages and duck.segments == sparked.segments
+    left, right = duck_rows.to_pylist(), spark_rows.to_pylist()
+    assert len(left) == len(right) == 150
+    for a, b in zip(left, right, strict=True):
+        for key, value in a.items():
+            if isinstance(value, float):
+                assert b[key] == pytest.approx(value, rel=1e-6, abs=1e-4), (key, a, b)
+            else:
+                assert b[key] == value, key
+
+
+def test_models_fit_on_a_sample_and_score_everyone(sqlite_url: str) -> None:
+    populate(sqlite_url, customers=300, seed=5)
+    settings = Settings(database_url=sqlite_url, value_fit_sample=120)
+    report, rows = analyse(settings, engine=DuckDBEngine(), as_of=AS_OF, store=False)
+    assert report.models["fit_customers"] < report.buyers
+    assert rows.num_rows == 300
+    assert sum(r["p_alive"] is not None for r in rows.to_pylist()) == report.buyers
