@@ -56,6 +56,8 @@ class Overview(BaseModel):
     cohort_labels: list[str]
     cohort_retention: list[list[float | None]]
     top_customers: list[TopCustomer]
+    rfm_grid: list[list[int]]
+    rfm_revenue: list[list[float | None]]
 
 
 def _month(value: datetime) -> str:
@@ -72,6 +74,38 @@ def _share_of_top(values: list[float], fraction: float) -> float | None:
         return None
     count = max(1, round(len(values) * fraction))
     return sum(sorted(values, reverse=True)[:count]) / total
+
+
+def _quintiles(values: list[float]) -> list[int]:
+    """Score 1..5 by rank (ties share the lower score); 5 is the highest value."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    scores = [0] * len(values)
+    for rank, i in enumerate(order):
+        scores[i] = 1 + (5 * rank) // max(1, len(values))
+    for rank in range(1, len(order)):  # equal values get equal scores
+        if values[order[rank]] == values[order[rank - 1]]:
+            scores[order[rank]] = scores[order[rank - 1]]
+    return scores
+
+
+def rfm_grid(
+    rows: list[tuple[datetime, int, float]],
+) -> tuple[list[list[int]], list[list[float | None]]]:
+    """Buyers counted by recency score (rows, 5 = most recent) x frequency score (columns).
+
+    Quintile scores over the buyers (Hughes' RFM); also the mean revenue per cell.
+    """
+    recency = _quintiles([last.timestamp() for last, _, _ in rows])
+    frequency = _quintiles([float(n) for _, n, _ in rows])
+    counts = [[0] * 5 for _ in range(5)]
+    money = [[0.0] * 5 for _ in range(5)]
+    for r, f, (_, _, revenue) in zip(recency, frequency, rows, strict=True):
+        counts[5 - r][f - 1] += 1
+        money[5 - r][f - 1] += revenue
+    means = [
+        [money[i][j] / counts[i][j] if counts[i][j] else None for j in range(5)] for i in range(5)
+    ]
+    return counts, means
 
 
 def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) -> Overview:
@@ -97,12 +131,12 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
         )
         by_channel = session.execute(
             select(
-                func.coalesce(Order.channel, "unknown"),
+                Order.channel,
                 func.count(Order.id),
                 func.sum(Order.revenue),
                 func.sum(Order.cost),
                 func.count(Order.cost),
-            ).group_by(func.coalesce(Order.channel, "unknown"))
+            ).group_by(Order.channel)
         ).all()
         contacts = dict(
             session.execute(  # type: ignore[arg-type]
@@ -113,9 +147,9 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
         )
         lifecycle = dict(
             session.execute(  # type: ignore[arg-type]
-                select(func.coalesce(Customer.lifecycle_stage, "unknown"), func.count(Customer.id))
+                select(Customer.lifecycle_stage, func.count(Customer.id))
                 .where(Customer.merged_into_id.is_(None))
-                .group_by(func.coalesce(Customer.lifecycle_stage, "unknown"))
+                .group_by(Customer.lifecycle_stage)
             ).all()
         )
         per_customer = session.execute(
@@ -123,6 +157,7 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
                 Order.customer_id,
                 func.count(Order.id),
                 func.sum(Order.revenue),
+                func.max(Order.ordered_at),
             ).group_by(Order.customer_id)
         ).all()
         ranked = sorted(per_customer, key=lambda r: -(r[2] or 0.0))[:top]
@@ -138,11 +173,11 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
 
     channel_rows = [
         ChannelFigures(
-            channel=name,
+            channel=name or "unknown",
             orders=n,
             revenue=float(rev or 0.0),
             cost=float(cost or 0.0) if costed else None,
-            contacts=int(contacts.pop(name, 0)),
+            contacts=int(contacts.pop(name, 0)) if name else 0,
         )
         for name, n, rev, cost, costed in by_channel
     ]
@@ -179,6 +214,7 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
         retention.append([back[k] / len(members) if k <= horizon else None for k in range(months)])
 
     values = [float(r[2] or 0.0) for r in per_customer]
+    grid, grid_revenue = rfm_grid([(r[3], int(r[1]), float(r[2] or 0.0)) for r in per_customer])
     return Overview(
         customers=customers or 0,
         buyers=len(per_customer),
@@ -191,7 +227,7 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
         channels=channel_rows,
         revenue_share_top10=_share_of_top(values, 0.10),
         revenue_share_top20=_share_of_top(values, 0.20),
-        lifecycle=lifecycle,
+        lifecycle={stage or "unknown": n for stage, n in lifecycle.items()},
         monthly_revenue=recent,
         cohort_labels=labels,
         cohort_retention=retention,
@@ -201,4 +237,6 @@ def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) ->
             )
             for r in ranked
         ],
+        rfm_grid=grid,
+        rfm_revenue=grid_revenue,
     )

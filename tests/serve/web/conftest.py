@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +13,8 @@ from tests.serve.web.seed import seed_retailer
 
 from clientbook.config import Settings
 from clientbook.serve.api.app import create_app
-from clientbook.store.users import ensure_demo_users
+from clientbook.store.db import dispose_engines, migrate
+from clientbook.store.users import DemoCredential, ensure_demo_users
 
 
 def csrf_of(html: str) -> str:
@@ -34,19 +37,31 @@ def sign_in(client: TestClient, role: str) -> str:
     return csrf_of(client.get("/customers").text)
 
 
-@pytest.fixture
-def seeded(sqlite_url: str) -> tuple[str, dict[str, int]]:
-    """A SQLite store with the retailer and the demo users."""
-    ids = seed_retailer(sqlite_url)
-    return sqlite_url, ids
+@pytest.fixture(scope="session")
+def seeded_template(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, int], list[DemoCredential]]:
+    """One seeded SQLite file with the demo users, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("web-template") / "clientbook.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    ids = seed_retailer(url)
+    users = ensure_demo_users(url)
+    dispose_engines()  # closes the file, folding the WAL back into it
+    return path, ids, users
 
 
 @pytest.fixture
-def web(seeded: tuple[str, dict[str, int]]) -> Iterator[TestClient]:
-    """The app in-process over the seeded store (nobody signed in yet)."""
-    url, ids = seeded
+def web(
+    seeded_template: tuple[Path, dict[str, int], list[DemoCredential]], tmp_path: Path
+) -> Iterator[TestClient]:
+    """The app in-process over a fresh copy of the seeded store (nobody signed in yet)."""
+    template, ids, users = seeded_template
+    shutil.copy(template, tmp_path / "clientbook.db")
+    url = f"sqlite:///{tmp_path / 'clientbook.db'}"
     app = create_app(Settings(database_url=url))
-    app.state.demo_users = ensure_demo_users(url)
+    app.state.demo_users = users
     app.state.ids = ids
     with TestClient(app) as client:
         yield client
+    dispose_engines()

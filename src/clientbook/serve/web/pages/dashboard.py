@@ -50,5 +50,16 @@ def dashboard(request: Request, settings: SettingsDep, web_session: MarketerDep)
         )
         if data.cohort_labels
         else None,
+        "rfm": heatmap(
+            "Buyers by recency (rows) and frequency (columns) score",
+            ["R5 (recent)", "R4", "R3", "R2", "R1"],
+            ["F1", "F2", "F3", "F4", "F5"],
+            [[float(v) for v in row] for row in data.rfm_grid],
+            fmt="{:,.0f}",
+            cell_width=64,
+            cell_height=34,
+        )
+        if data.buyers
+        else None,
     }
     return render(request, "dashboard.html", {"o": data, "charts": charts})

@@ -1,0 +1,1 @@
+"""What the business learns: needs clusters, channel and style preference, web behaviour."""

@@ -1,0 +1,1 @@
+"""Acting on what is known: consent, segment exports and contact lists, channels."""
