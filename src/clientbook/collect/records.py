@@ -52,8 +52,8 @@ def _text(value: Any) -> str | None:
 def identify_traits(payload: dict[str, Any]) -> dict[str, Any]:
     """The traits of an identify call; RudderStack's SDKs send them in ``context.traits``."""
     context = payload.get("context") or {}
-    nested = context.get("traits") if isinstance(context.get("traits"), dict) else {}
-    return {**nested, **(payload.get("traits") or {})}
+    nested = context.get("traits")
+    return {**(nested if isinstance(nested, dict) else {}), **(payload.get("traits") or {})}
 
 
 def identifiers(payload: dict[str, Any]) -> list[tuple[str, str]]:
