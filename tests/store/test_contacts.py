@@ -81,3 +81,31 @@ def test_log_interaction_and_cases(database_url: str) -> None:
         resolve_case(database_url, 99_999, "x")
     with pytest.raises(ValidationError):
         InteractionIn(customer_id=ann, channel="telepathy")
+
+
+def test_filter_by_segment(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from clientbook.store.db import session_scope
+    from clientbook.store.models.needs import Segment, SegmentMembership
+
+    ids = seed_retailer(database_url, customers=10)
+    with session_scope(database_url) as session:
+        segment = Segment(name="vip-ann", definition={"field": "id", "op": "eq", "value": 1})
+        session.add(segment)
+        session.flush()
+        now = datetime.now(UTC)
+        session.add(
+            SegmentMembership(segment_id=segment.id, customer_id=ids["ann"], entered_at=now)
+        )
+        session.add(
+            SegmentMembership(
+                segment_id=segment.id, customer_id=ids["xss"], entered_at=now, left_at=now
+            )
+        )
+    page = search_customers(database_url, CustomerQuery(segment="vip-ann"))
+    assert [r.id for r in page.rows] == [ids["ann"]]
+    with pytest.raises(UsageError):
+        search_customers(database_url, CustomerQuery(segment="nope"))
+    with pytest.raises(ValidationError):
+        CustomerQuery(segment="Bad Name!")

@@ -17,6 +17,7 @@ from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
 from clientbook.store.models.commerce import Order
 from clientbook.store.models.contacts import CHANNELS, DIRECTIONS, Case, Interaction
+from clientbook.store.models.needs import Segment, SegmentMembership
 from clientbook.store.models.parties import Customer, Identifier
 
 #: Where contacts logged by hand come from (the ``source`` column).
@@ -25,6 +26,7 @@ MANUAL_SOURCE = "clientbook-web"
 SORTS = ("name", "last_contact", "revenue", "orders", "created")
 CASE_CATEGORIES = ("complaint", "error", "question", "request", "return")
 _STAGE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 
 
 class CustomerHit(BaseModel):
@@ -49,6 +51,7 @@ class CustomerQuery(BaseModel):
 
     q: str = Field("", max_length=200)
     stage: str | None = None
+    segment: str | None = Field(None, max_length=100)
     sort: Literal["name", "last_contact", "revenue", "orders", "created"] = "name"
     direction: Literal["asc", "desc"] = "asc"
     page: int = Field(1, ge=1, le=100_000)
@@ -61,6 +64,15 @@ class CustomerQuery(BaseModel):
             return None
         if not _STAGE.fullmatch(value):
             raise ValueError("not a lifecycle stage")
+        return value
+
+    @field_validator("segment")
+    @classmethod
+    def _segment_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _SEGMENT.fullmatch(value):
+            raise ValueError("not a segment name")
         return value
 
 
@@ -113,6 +125,12 @@ class CaseIn(BaseModel):
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def segment_names(url: str) -> list[str]:
+    """The segments a list can be filtered by."""
+    with session_scope(url, write=False) as session:
+        return list(session.scalars(select(Segment.name).order_by(Segment.name)))
 
 
 def lifecycle_stages(url: str) -> list[str]:
@@ -207,6 +225,18 @@ def search_customers(
             where.append(condition)
         if query.stage:
             where.append(Customer.lifecycle_stage == query.stage)
+        if query.segment:
+            segment_id = session.scalar(select(Segment.id).where(Segment.name == query.segment))
+            if segment_id is None:
+                raise UsageError(f"Unknown segment {query.segment!r}.")
+            where.append(
+                Customer.id.in_(
+                    select(SegmentMembership.customer_id).where(
+                        SegmentMembership.segment_id == segment_id,
+                        SegmentMembership.left_at.is_(None),
+                    )
+                )
+            )
         total = session.scalar(select(func.count(Customer.id)).where(and_(*where))) or 0
         statement = _listing(where)
         columns = statement.selected_columns

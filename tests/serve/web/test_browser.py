@@ -1,7 +1,9 @@
 """The web application driven in headless Chromium, as a person would use it.
 
 Starts the real server (uvicorn) on a loopback port over a seeded SQLite store, and saves a
-screenshot of each page under docs/screenshots/ (shown in the README).
+screenshot of each page: under docs/screenshots/ (shown in the README) when
+``CLIENTBOOK_SCREENSHOTS=1``, else in a temporary folder, so that ordinary runs leave the
+committed pictures alone.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from clientbook.store.users import ensure_demo_users
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,6 +47,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docs/screenshots/ when asked for (CLIENTBOOK_SCREENSHOTS=1), else a temporary folder."""
+    if os.environ.get("CLIENTBOOK_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -112,25 +122,27 @@ def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
     context.close()
 
 
-def sign_in(page: Any, role: str, *, shot: str | None = None) -> None:
+def sign_in(page: Any, role: str, *, shot: Path | None = None) -> None:
     email, password = PASSWORDS[role]
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     if shot:
-        page.screenshot(path=SCREENSHOTS / shot)
+        page.screenshot(path=shot)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
     assert page.get_by_role("button", name="Sign out").is_visible()
 
 
-def test_agent_finds_a_customer_and_logs_a_call(page: Any, server: dict[str, Any]) -> None:
-    sign_in(page, "agent", shot="login.png")
+def test_agent_finds_a_customer_and_logs_a_call(
+    page: Any, server: dict[str, Any], shots: Path
+) -> None:
+    sign_in(page, "agent", shot=shots / "login.png")
     assert page.url.endswith("/customers")
     page.get_by_label("Search names").press_sequentially("ann.smith0@", delay=30)
     page.locator("#results").get_by_text("1 customer", exact=True).wait_for()
     row = page.locator("#results").get_by_role("link", name="Ann Smith")
-    page.screenshot(path=SCREENSHOTS / "customers.png")
+    page.screenshot(path=shots / "customers.png")
     row.click()
     page.get_by_role("heading", level=1, name="Ann Smith").wait_for()
     page.get_by_label("Kind").select_option("call")
@@ -141,25 +153,25 @@ def test_agent_finds_a_customer_and_logs_a_call(page: Any, server: dict[str, Any
     first = page.locator("#timeline li").first
     first.get_by_text("Called about the damaged parcel").wait_for()
     assert "agent@demo.clientbook.dev" in first.inner_text()
-    page.screenshot(path=SCREENSHOTS / "customer-360.png", full_page=True)
+    page.screenshot(path=shots / "customer-360.png", full_page=True)
     page.get_by_label("Resolution").first.fill("Replacement sent")
     page.get_by_role("button", name="Resolve").first.click()
     page.locator("#cases").get_by_text("No open case.").wait_for()
 
 
-def test_marketer_sees_the_dashboard(page: Any) -> None:
+def test_marketer_sees_the_dashboard(page: Any, shots: Path) -> None:
     sign_in(page, "marketer")
     assert page.url.endswith("/dashboard")
     assert page.get_by_role("heading", name="Cohort retention").is_visible()
     assert page.locator("figure.chart svg").count() >= 4
-    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
+    page.screenshot(path=shots / "dashboard.png", full_page=True)
 
 
-def test_admin_pages(page: Any) -> None:
+def test_admin_pages(page: Any, shots: Path) -> None:
     sign_in(page, "admin")
     page.goto("/admin/users")
     assert page.get_by_role("cell", name="agent@demo.clientbook.dev").is_visible()
-    page.screenshot(path=SCREENSHOTS / "admin-users.png", full_page=True)
+    page.screenshot(path=shots / "admin-users.png", full_page=True)
 
 
 def test_wrong_password_is_refused(page: Any) -> None:
@@ -220,7 +232,7 @@ def test_parameters_outside_the_allow_list_are_400(page: Any) -> None:
         assert page.get_by_role("heading", name="Bad request").is_visible()
 
 
-def test_usable_at_phone_width(browser: Any, server: dict[str, Any]) -> None:
+def test_usable_at_phone_width(browser: Any, server: dict[str, Any], shots: Path) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server["base"])
     page = context.new_page()
     try:
@@ -229,6 +241,6 @@ def test_usable_at_phone_width(browser: Any, server: dict[str, Any]) -> None:
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1
         page.get_by_label("Subject").focus()
-        page.screenshot(path=SCREENSHOTS / "customer-360-phone.png", full_page=True)
+        page.screenshot(path=shots / "customer-360-phone.png", full_page=True)
     finally:
         context.close()

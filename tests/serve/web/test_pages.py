@@ -228,3 +228,30 @@ def test_every_link_of_the_menu_opens(web: TestClient) -> None:
     assert {"/dashboard", "/customers", "/segments", "/review", "/admin/users"} <= links
     for link in links | {"/admin/keys", "/admin/settings"}:
         assert web.get(link).status_code == 200, link
+
+
+def test_agent_records_a_preference_and_a_consent(web: TestClient) -> None:
+    csrf = sign_in(web, "agent")
+    ann = web.app.state.ids["ann"]
+    done = web.post(
+        f"/customers/{ann}/preferences",
+        data={"key": "contact_time", "value": "evenings <b>", "csrf_token": csrf},
+    )
+    assert done.status_code == 200
+    assert "evenings &lt;b&gt;" in done.text and "via agent:agent@demo.clientbook.dev" in done.text
+    withdrawn = web.post(
+        f"/customers/{ann}/consents",
+        data={
+            "purpose": "marketing",
+            "channel": "email",
+            "status": "withdrawn",
+            "csrf_token": csrf,
+        },
+    )
+    assert withdrawn.status_code == 200
+    assert re.search(r"Marketing by Email: <strong class=\"no\">withdrawn", withdrawn.text)
+    bad = web.post(
+        f"/customers/{ann}/consents",
+        data={"purpose": "spam", "channel": "email", "status": "granted", "csrf_token": csrf},
+    )
+    assert bad.status_code == 400

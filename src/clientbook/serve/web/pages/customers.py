@@ -8,6 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from clientbook.analytics.preferences import record_declared_preference
+from clientbook.engage.consent import (
+    ALL_CHANNELS,
+    CONSENT_PURPOSES,
+    grant_consent,
+    withdraw_consent,
+)
 from clientbook.errors import UsageError
 from clientbook.identity.identifiers import normalise
 from clientbook.serve.api.deps import SettingsDep
@@ -25,6 +32,7 @@ from clientbook.store.contacts import (
     open_case,
     resolve_case,
     search_customers,
+    segment_names,
 )
 from clientbook.store.customer360 import customer_360
 from clientbook.store.models.contacts import CHANNELS
@@ -71,7 +79,13 @@ def customers(request: Request, settings: SettingsDep, web_session: AgentDep) ->
         else None
     )
     page = search_customers(url, query, phone=phone, stages=stages)
-    context = {"query": query, "page": page, "stages": stages, "sorts": SORTS}
+    context = {
+        "query": query,
+        "page": page,
+        "stages": stages,
+        "segments": segment_names(url),
+        "sorts": SORTS,
+    }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "_customer_rows.html", context)
     return render(request, "customers.html", context)
@@ -85,17 +99,17 @@ def customer(
     data = customer_360(settings.database_url, customer_id, interactions=50)
     if data.id != customer_id:  # merged away: show the survivor under its own address
         return RedirectResponse(f"/customers/{data.id}", 303)
-    value = getattr(data, "value", None)
-    history = getattr(value, "p_alive_history", None) if value is not None else None
+    value = getattr(data, "value", None)  # present once the value analytics have run
+    history = [p for p in getattr(value, "history", []) if p.p_alive is not None]
     p_alive_chart = (
         line_chart(
             "P(alive) over time",
-            [(str(getattr(h, "as_of", "")), float(getattr(h, "p_alive", 0.0))) for h in history],
+            [(str(p.as_of), float(p.p_alive)) for p in history],
             fmt="{:.0%}",
             height=120,
             ceiling=1.0,
         )
-        if history
+        if len(history) > 1
         else None
     )
     return render(
@@ -107,7 +121,8 @@ def customer(
             "p_alive_chart": p_alive_chart,
             "kinds": CONTACT_KINDS,
             "categories": CASE_CATEGORIES,
-            "channels": CHANNELS,
+            "channels": (ALL_CHANNELS, *CHANNELS),
+            "purposes": CONSENT_PURPOSES,
         },
     )
 
@@ -190,3 +205,41 @@ def close_case(
     """Resolve an open case with a note of what was done."""
     resolve_case(settings.database_url, case_pk, resolution, customer_id=customer_id)
     return _back_to(request, customer_id, "_cases.html", settings)
+
+
+@router.post("/{customer_id}/preferences", dependencies=[CsrfDep])
+def declare_preference(
+    customer_id: int,
+    settings: SettingsDep,
+    web_session: AgentDep,
+    key: Annotated[str, Form(max_length=100)],
+    value: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Record what the customer told the agent they prefer (a declared preference)."""
+    record_declared_preference(
+        settings.database_url, customer_id, key, value, origin=f"agent:{web_session.user.email}"
+    )
+    return RedirectResponse(f"/customers/{customer_id}#h-prefs", 303)
+
+
+@router.post("/{customer_id}/consents", dependencies=[CsrfDep])
+def record_consent(
+    customer_id: int,
+    settings: SettingsDep,
+    web_session: AgentDep,
+    purpose: Annotated[str, Form()],
+    channel: Annotated[str, Form()],
+    status: Annotated[str, Form()],
+) -> Response:
+    """Append the customer's consent (or its withdrawal) to the ledger, as told to the agent."""
+    if status not in ("granted", "withdrawn"):
+        raise UsageError(f"Unknown consent status {status!r}.")
+    record = grant_consent if status == "granted" else withdraw_consent
+    record(
+        settings.database_url,
+        customer_id,
+        purpose,
+        channel,
+        source=f"agent:{web_session.user.email}",
+    )
+    return RedirectResponse(f"/customers/{customer_id}#h-consents", 303)
