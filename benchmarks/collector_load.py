@@ -98,8 +98,18 @@ def start_noop(workers: int, tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
     (tmp / "noop_app.py").write_text(NOOP_APP)
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "uvicorn"), "noop_app:app", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning", "--app-dir", str(tmp)],
+        [
+            str(BIN / "uvicorn"),
+            "noop_app:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--app-dir",
+            str(tmp),
+        ],
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
@@ -168,8 +178,12 @@ async def latency(url: str, key: str, rate: float, seconds: float) -> list[float
         nonlocal failures
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         body = json.dumps(
-            {"userId": f"user-{n % 2000}", "event": "Added To Cart", "messageId": f"{run}-{n}",
-             "properties": {"sku": "SKU-1", "price": 9.5}}
+            {
+                "userId": f"user-{n % 2000}",
+                "event": "Added To Cart",
+                "messageId": f"{run}-{n}",
+                "properties": {"sku": "SKU-1", "price": 9.5},
+            }
         ).encode()
         start = time.perf_counter()
         response = await client.post("/v1/track", content=body)
@@ -224,8 +238,10 @@ def main() -> None:
         finally:
             noop.terminate()
             noop.wait()
-        print(f"no-op peer (uvicorn, {args.workers} workers): {ceiling:,.0f} events/s; "
-              + ", ".join(f"{k} {v:.1f} ms" for k, v in noop_lat.items()))
+        print(
+            f"no-op peer (uvicorn, {args.workers} workers): {ceiling:,.0f} events/s; "
+            + ", ".join(f"{k} {v:.1f} ms" for k, v in noop_lat.items())
+        )
         for backend in args.backends:
             db = fresh_database(backend, tmp)
             url, server, key = start_clientbook(db, args.workers)
