@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from clientbook.errors import UsageError
@@ -69,7 +69,7 @@ def append_entry(
 
 
 def granted_clause(
-    customer_id: ColumnElement[int], purpose: str, channel: str
+    customer_id: SQLColumnExpression[int], purpose: str, channel: str
 ) -> ColumnElement[bool]:
     """SQL condition: the customer's current consent for (purpose, channel) is granted.
 
