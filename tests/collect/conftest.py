@@ -8,17 +8,21 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from clientbook.config import Settings
 from clientbook.serve.api.app import create_app
+from clientbook.store.db import dispose_engines, migrate
 from clientbook.store.events import create_write_key
+from tests.conftest import postgres_server_url
 
 
 def basic(key: str) -> dict[str, str]:
@@ -80,7 +84,7 @@ def start_server(
     full_env = {**os.environ, "CLIENTBOOK_COLLECT_PROCESS_INTERVAL": "0.2", **(env or {})}
     process = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy 2-core machine imports slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
@@ -91,7 +95,7 @@ def start_server(
             raise RuntimeError(f"clientbook serve exited with {process.returncode}")
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError("clientbook serve did not start within 30 s")
+    raise RuntimeError("clientbook serve did not start within 120 s")
 
 
 def stop_server(server: LiveServer) -> None:
@@ -103,9 +107,36 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait()
 
 
-@pytest.fixture
-def live_server(database_url: str) -> Iterator[LiveServer]:
-    """A real server (uvicorn) on loopback over the test database."""
-    server = start_server(database_url)
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A real server (uvicorn) on loopback, one per backend for the session (it starts slowly).
+
+    Tests share it: each makes its own write key (so its own source) and its own ids.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'clientbook.db'}"
+        migrate(url)
+        server = start_server(url)
+        yield server
+        stop_server(server)
+        return
+    pg = postgres_server_url()
+    if not pg:
+        if os.environ.get("CI"):
+            pytest.fail("CLIENTBOOK_TEST_POSTGRES_URL is not set: run the suite with `make test`.")
+        pytest.skip("no PostgreSQL test server (run the suite with `make test`)")
+    name = f"cb_live_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    server = start_server(url)
     yield server
     stop_server(server)
+    dispose_engines()
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -37,10 +37,32 @@ class Outcome:
     body: dict[str, Any] = field(default_factory=dict)
 
 
+#: Error codes in the body, for the client libraries that log ``code`` and ``message``.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    413: "too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def failure_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    """The one JSON error body, with Segment's ``code`` and ``message`` beside it."""
+    return {
+        "ok": False,
+        "success": False,
+        "error": message,
+        "status": status,
+        "code": CODES.get(status, "error"),
+        "message": message,
+        **extra,
+    }
+
+
 def _failure(status: int, message: str, **extra: Any) -> Outcome:
-    return Outcome(
-        status, {"ok": False, "success": False, "error": message, "status": status, **extra}
-    )
+    return Outcome(status, failure_body(status, message, **extra))
 
 
 def _row(item: Accepted, received_at: datetime) -> dict[str, Any]:

@@ -25,8 +25,9 @@ class RateLimiter:
         with self._lock:
             if len(self._buckets) > self.MAX_KEYS:
                 self._buckets.clear()  # unknown keys must not grow memory without bound
-            tokens, last = self._buckets.get(key, (self.rate, now))
-            tokens = min(self.rate, tokens + (now - last) * self.rate)
+            capacity = max(self.rate, 1.0)
+            tokens, last = self._buckets.get(key, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * self.rate)
             if tokens >= 1:
                 self._buckets[key] = (tokens - 1, now)
                 return 0.0

@@ -49,6 +49,13 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def identify_traits(payload: dict[str, Any]) -> dict[str, Any]:
+    """The traits of an identify call; RudderStack's SDKs send them in ``context.traits``."""
+    context = payload.get("context") or {}
+    nested = context.get("traits")
+    return {**(nested if isinstance(nested, dict) else {}), **(payload.get("traits") or {})}
+
+
 def identifiers(payload: dict[str, Any]) -> list[tuple[str, str]]:
     """The (type, raw value) pairs a message carries, for identity resolution."""
     found: list[tuple[str, str]] = []
@@ -57,7 +64,7 @@ def identifiers(payload: dict[str, Any]) -> list[tuple[str, str]]:
         if value:
             found.append((kind, value))
     if payload.get("type") == "identify":
-        traits = payload.get("traits") or {}
+        traits = identify_traits(payload)
         for key in ("email", "phone"):
             value = _text(traits.get(key))
             if value:
@@ -67,7 +74,7 @@ def identifiers(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 def customer_traits(payload: dict[str, Any]) -> dict[str, Any]:
     """Traits of an identify call, spec names mapped onto customer columns; the rest as given."""
-    traits = payload.get("traits") or {}
+    traits = identify_traits(payload)
     out: dict[str, Any] = {}
     for key, value in traits.items():
         if key in TRAIT_ALIASES:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from clientbook.config import get_settings
 from clientbook.serve.cli.common import DbOption, console, settings_for
 from clientbook.store.db import require_schema
 
@@ -25,6 +26,7 @@ def serve(
     port = port or settings.port
     # Workers rebuild the settings from the environment: hand the chosen database on.
     os.environ["CLIENTBOOK_DATABASE_URL"] = settings.database_url
+    get_settings.cache_clear()  # a single worker runs in this process: let it read the above
     console.print(f"Clientbook is serving on http://{host}:{port}/  (Ctrl+C to stop)")
     uvicorn.run(
         "clientbook.serve.api.app:create_app",

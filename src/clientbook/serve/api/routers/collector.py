@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from clientbook.collect.browser import project_settings, snippet, static_file
-from clientbook.collect.ingest import Outcome, collect_batch, collect_one
+from clientbook.collect.ingest import Outcome, collect_batch, collect_one, failure_body
 from clientbook.collect.messages import MAX_BATCH_BYTES, PATH_TYPES
 from clientbook.collect.processor import BackgroundProcessor
 from clientbook.collect.ratelimit import RateLimiter, retry_after
@@ -92,8 +92,7 @@ def _answer(outcome: Outcome, headers: dict[str, str] | None = None) -> JSONResp
 
 
 def _refused(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    body = {"ok": False, "success": False, "error": message, "status": status}
-    return _answer(Outcome(status, body), headers)
+    return _answer(Outcome(status, failure_body(status, message)), headers)
 
 
 async def _collect(request: Request, kind: str) -> JSONResponse:
