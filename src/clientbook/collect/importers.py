@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from clientbook.collect.files import read_frame
@@ -73,6 +73,12 @@ class Context:
     progress: Progress
     customers_created: int = 0
     record_cache: dict[str, int] = field(default_factory=dict)
+
+
+def _table(model: Any) -> Table:
+    """The Core table of a model: Core inserts skip the ORM's per-row bookkeeping."""
+    table: Table = model.__table__
+    return table
 
 
 def _email(value: str) -> str | None:
@@ -143,12 +149,12 @@ def _create_customers(ctx: Context, rows: list[dict[str, Any]], source: str) -> 
             if row.get(kind):
                 identifiers.append((kind, row[kind], cid))
     for chunk in _chunks(records):
-        ctx.session.execute(insert(SourceRecord.__table__), list(chunk))
+        ctx.session.execute(insert(_table(SourceRecord)), list(chunk))
     id_rows = [
         {"type": t, "value": v, "customer_id": c, "source": source} for t, v, c in identifiers
     ]
     for chunk in _chunks(id_rows):
-        ctx.session.execute(insert(Identifier.__table__), list(chunk))
+        ctx.session.execute(insert(_table(Identifier)), list(chunk))
     ctx.customers_created += len(ids)
     ctx.progress(len(ids))
     return ids
@@ -181,7 +187,7 @@ def load_customers(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
                 hint="Import the accounts file with the same --source first.",
             )
         ctx.session.execute(
-            insert(AccountMember.__table__),
+            insert(_table(AccountMember)),
             [
                 {
                     "customer_id": cid,
@@ -203,7 +209,7 @@ def load_accounts(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     names += ("street", "city", "postcode", "country")
     if new:
         ctx.session.execute(
-            insert(Account.__table__),
+            insert(_table(Account)),
             [
                 {"source": ctx.source, "source_account_id": r["account_id"], "traits": {}}
                 | {n: r.get(n) for n in names}
@@ -224,7 +230,7 @@ def load_accounts(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
         )
     if links:
         ctx.session.execute(
-            insert(AccountRelationship.__table__),
+            insert(_table(AccountRelationship)),
             [
                 {
                     "account_id": ids[r["account_id"]],
@@ -245,7 +251,7 @@ def load_products(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     new = _rows(frame[~frame["product_id"].isin(existing)])
     if new:
         ctx.session.execute(
-            insert(Product.__table__),
+            insert(_table(Product)),
             [
                 {"sku": r["product_id"]}
                 | {k: r.get(k) for k in ("name", "category", "brand", "price")}
@@ -304,7 +310,7 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     line_rows = new[["order_pk", "line_no", "sku", "quantity", "revenue", "cost", "brand"]]
     line_rows = line_rows.astype(object).where(line_rows.notna(), None)
     for chunk in _chunks(_rows(line_rows), 20_000):
-        ctx.session.execute(insert(OrderLine.__table__), list(chunk))
+        ctx.session.execute(insert(_table(OrderLine)), list(chunk))
     return len(orders), len(frame) - lines
 
 
@@ -330,7 +336,7 @@ def _load_contacts(
             {k: (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in row.items()}
         )
     for chunk in _chunks(rows, 20_000):
-        ctx.session.execute(insert(model.__table__), list(chunk))
+        ctx.session.execute(insert(_table(model)), list(chunk))
         ctx.progress(len(chunk))
     return len(rows), len(frame) - len(rows)
 
@@ -389,7 +395,7 @@ def _load_ledger(
             stored.add(signature)
             rows.append(built)
     if rows:
-        ctx.session.execute(insert(model.__table__), rows)
+        ctx.session.execute(insert(_table(model)), rows)
     ctx.progress(len(frame))
     return len(rows), len(frame) - len(rows)
 

@@ -39,7 +39,7 @@ def main() -> None:
     except click_errors.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click_errors.Abort:
+    except typer.Abort:
         err_console.print("Aborted.")
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
