@@ -47,6 +47,46 @@ DEFAULT_PLACEHOLDERS = (
 )
 
 
+#: Cost to serve of one interaction per channel (currency units): automated channels are cheap.
+DEFAULT_CHANNEL_COSTS = {
+    "web": 0.05,
+    "app": 0.05,
+    "email": 0.02,
+    "sms": 0.05,
+    "social": 0.5,
+    "chat": 1.5,
+    "direct_mail": 1.2,
+    "store": 4.0,
+    "phone": 5.0,
+    "call_centre": 6.0,
+}
+
+#: RFM segments over "R" + "FM" on a 1-5 scale (FM = mean of F and M, rounded up).
+DEFAULT_RFM_SEGMENTS = {
+    "5[4-5]": "Champions",
+    "[3-4][4-5]": "Loyal",
+    "[4-5][2-3]": "Potential loyalists",
+    "51": "New",
+    "41": "Promising",
+    "33": "Need attention",
+    "3[1-2]": "About to sleep",
+    "[1-2][3-4]": "At risk",
+    "[1-2]5": "Can't lose them",
+    "2[1-2]|12": "Hibernating",
+    "11": "Lost",
+}
+
+#: Lifecycle thresholds: purchase days to count as loyal; P(alive) and days since the last
+#: purchase below/above which a buyer is lapsing or inactive.
+DEFAULT_LIFECYCLE_RULES = {
+    "loyal_min_purchases": 4,
+    "lapsing_p_alive": 0.5,
+    "lapsing_days": 180,
+    "inactive_p_alive": 0.2,
+    "inactive_days": 365,
+}
+
+
 class Settings(BaseSettings):
     """Everything configurable about Clientbook.
 
@@ -100,6 +140,37 @@ class Settings(BaseSettings):
         description="Collector requests per second allowed per write key and server process "
         "(a burst of one second's worth is allowed); over it the answer is 429 with "
         "Retry-After. 0 turns the limit off.",
+    )
+
+    value_model: str = Field(
+        "bgnbd", description="Purchase model of `clientbook analyse`: bgnbd or pareto-nbd."
+    )
+    value_time_unit: str = Field("week", description="Time unit the models fit in: day or week.")
+    value_horizon_months: int = Field(12, description="CLV horizon, in months.")
+    value_discount_rate: float = Field(0.10, description="Yearly discount rate of the CLV.")
+    value_default_margin_rate: float = Field(
+        0.30, description="Margin rate assumed where no order of the base carries a cost."
+    )
+    value_channel_costs: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_CHANNEL_COSTS),
+        description="Cost to serve of one interaction, per channel (a JSON object); channels "
+        "missing here cost `value_other_channel_cost`.",
+    )
+    value_other_channel_cost: float = Field(1.0, description="Cost of an interaction elsewhere.")
+    value_case_cost: float = Field(25.0, description="Cost to serve of one case (complaint).")
+    value_rfm_bins: int = Field(5, description="Quantile bins of the R, F and M scores (2-10).")
+    value_rfm_segments: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_RFM_SEGMENTS),
+        description="Named RFM segments: a regular expression over the two digits R and FM "
+        "(each on a 1-5 scale) -> segment name; the first match wins. A JSON object.",
+    )
+    value_lifecycle: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_LIFECYCLE_RULES),
+        description="Thresholds of the lifecycle stages (see the README); a JSON object that "
+        "overrides some of them.",
+    )
+    value_fit_sample: int = Field(
+        200_000, description="Customers the models fit on (a random sample when there are more)."
     )
 
     def with_database(self, url: str | None) -> Settings:

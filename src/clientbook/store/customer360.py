@@ -19,6 +19,7 @@ from clientbook.store.models.parties import (
     Customer,
     Identifier,
 )
+from clientbook.store.value import CustomerValue, customer_value
 
 
 class IdentifierOut(BaseModel):
@@ -110,6 +111,8 @@ class Customer360(BaseModel):
     open_cases: list[CaseOut]
     preferences: list[PreferenceOut]
     consents: list[ConsentState]
+    #: RFM, segment, CLV, P(alive) history, profitability, stage (after `clientbook analyse`).
+    value: CustomerValue | None = None
 
 
 def resolve_survivor(session: Session, customer_id: int) -> Customer:
@@ -232,6 +235,7 @@ def customer_360(url: str, customer_id: int, *, interactions: int = 20) -> Custo
                 PreferenceOut.model_validate(p, from_attributes=True) for p in preferences
             ],
             consents=current_consents(session, c.id),
+            value=customer_value(session, c.id),
         )
 
 

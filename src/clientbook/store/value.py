@@ -1,0 +1,303 @@
+"""Queries by purpose for value analytics: bulk inputs as Arrow, storing a run, reading scores.
+
+Days are whole UTC calendar days since 1970-01-01 (``day``), computed by the database, so that
+the analytics engines do integer arithmetic only and agree with each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
+
+from clientbook.store.arrow_io import bulk_writer, dialect, read_arrow
+from clientbook.store.db import session_scope
+from clientbook.store.models.value import LifecycleChange, Score, ScoreRun
+
+
+def _day(column: str, sql_dialect: str) -> str:
+    if sql_dialect == "sqlite":
+        return f"CAST(julianday(date({column})) - 2440587.5 AS INTEGER)"
+    return f"(({column} AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
+
+
+def _real(column: str, sql_dialect: str) -> str:
+    return f"CAST({column} AS {'REAL' if sql_dialect == 'sqlite' else 'DOUBLE PRECISION'})"
+
+
+CUSTOMERS = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("merged_into_id", pa.int64()),
+        ("stage", pa.string()),
+        ("known", pa.int32()),
+    ]
+)
+ORDERS = pa.schema(
+    [
+        ("customer_id", pa.int64()),
+        ("day", pa.int32()),
+        ("revenue", pa.float64()),
+        ("cost", pa.float64()),
+        ("costed", pa.int32()),
+        ("channel", pa.string()),
+    ]
+)
+CONTACTS = pa.schema([("customer_id", pa.int64()), ("day", pa.int32()), ("channel", pa.string())])
+CASES = pa.schema([("customer_id", pa.int64()), ("day", pa.int32())])
+
+
+@dataclass(frozen=True)
+class ValueInputs:
+    """What the value analytics read from the store, as Arrow tables.
+
+    customers: id, merged_into_id (0 when surviving), stage (current, '' if none), known
+    (1 when registered: an identifier other than a cookie, an e-mail or a phone);
+    orders: customer_id, day, revenue, cost, costed (1 when the cost is known), channel;
+    interactions: customer_id, day, channel; cases: customer_id, day.
+    """
+
+    customers: pa.Table
+    orders: pa.Table
+    interactions: pa.Table
+    cases: pa.Table
+
+
+def load_value_inputs(url: str, as_of: date) -> ValueInputs:
+    """Everything up to and including ``as_of``, read in bulk through Arrow."""
+    d = dialect(url)
+    # A date object rendered by isoformat() is not user text: it cannot carry SQL.
+    before = f"'{(as_of + timedelta(days=1)).isoformat()}'"
+    customers = read_arrow(
+        url,
+        "SELECT c.id AS id, COALESCE(c.merged_into_id, 0) AS merged_into_id, "
+        "COALESCE(c.lifecycle_stage, '') AS stage, "
+        "CASE WHEN c.email IS NOT NULL OR c.phone IS NOT NULL OR EXISTS (SELECT 1 FROM "
+        "identifiers i WHERE i.customer_id = c.id AND i.type <> 'anonymous_id') "
+        "THEN 1 ELSE 0 END AS known FROM customers c",
+        CUSTOMERS,
+    )
+    orders = read_arrow(
+        url,
+        f"SELECT customer_id, {_day('ordered_at', d)} AS day, "  # noqa: S608
+        f"{_real('revenue', d)} AS revenue, {_real('COALESCE(cost, 0)', d)} AS cost, "
+        "CASE WHEN cost IS NULL THEN 0 ELSE 1 END AS costed, "
+        "COALESCE(channel, '') AS channel "
+        f"FROM orders WHERE ordered_at < {before}",
+        ORDERS,
+    )
+    interactions = read_arrow(
+        url,
+        f"SELECT customer_id, {_day('occurred_at', d)} AS day, channel "  # noqa: S608
+        f"FROM interactions WHERE occurred_at < {before}",
+        CONTACTS,
+    )
+    cases = read_arrow(
+        url,
+        f"SELECT customer_id, {_day('opened_at', d)} AS day "  # noqa: S608
+        f"FROM cases WHERE opened_at < {before}",
+        CASES,
+    )
+    return ValueInputs(customers, orders, interactions, cases)
+
+
+def save_run(
+    url: str,
+    *,
+    as_of: date,
+    model_version: str,
+    engine: str,
+    models: dict[str, Any],
+    settings: dict[str, Any],
+    seconds: float,
+    scores: pa.Table,
+    changes: pa.Table,
+) -> int:
+    """Store one run: its scores, the lifecycle changes, and each customer's current stage.
+
+    ``scores`` has the columns of the ``scores`` table except id, run_id, as_of and
+    model_version; ``changes`` has customer_id, from_stage, to_stage. The run becomes visible
+    to readers (``finished_at``) only once everything is stored. Returns the run id.
+    """
+    with session_scope(url) as session:
+        run = ScoreRun(
+            as_of=as_of,
+            model_version=model_version,
+            engine=engine,
+            customers=scores.num_rows,
+            models=models,
+            settings=settings,
+            seconds=seconds,
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    now = datetime.now(UTC)
+    m = changes.num_rows
+    try:
+        with bulk_writer(url) as writer:
+            writer.insert("scores", _with_run(scores, run_id, as_of, model_version))
+            writer.insert(
+                "lifecycle_changes",
+                pa.table(
+                    {
+                        "customer_id": changes["customer_id"],
+                        "from_stage": changes["from_stage"],
+                        "to_stage": changes["to_stage"],
+                        "changed_on": pa.array([as_of] * m, pa.date32()),
+                        "run_id": pa.array([run_id] * m, pa.int32()),
+                        "recorded_at": pa.array([now] * m, pa.timestamp("us", "UTC")),
+                    }
+                ),
+            )
+            stages = pa.table({"customer_id": changes["customer_id"], "stage": changes["to_stage"]})
+            writer.temporary("cb_stage_updates", stages)
+            writer.execute(
+                "UPDATE customers SET lifecycle_stage = u.stage FROM cb_stage_updates u "
+                "WHERE customers.id = u.customer_id"
+            )
+            writer.execute("DROP TABLE cb_stage_updates")
+    except BaseException:
+        with session_scope(url) as session:
+            session.execute(delete(ScoreRun).where(ScoreRun.id == run_id))
+        raise
+    with session_scope(url) as session:
+        session.execute(update(ScoreRun).where(ScoreRun.id == run_id).values(finished_at=now))
+    return run_id
+
+
+def _with_run(scores: pa.Table, run_id: int, as_of: date, model_version: str) -> pa.Table:
+    n = scores.num_rows
+    out = scores
+    out = out.append_column("run_id", pa.array([run_id] * n, pa.int32()))
+    out = out.append_column("as_of", pa.array([as_of] * n, pa.date32()))
+    return out.append_column("model_version", pa.array([model_version] * n, pa.string()))
+
+
+class RunOut(BaseModel):
+    """A finished scoring run."""
+
+    id: int
+    as_of: date
+    model_version: str
+    engine: str
+    customers: int
+    models: dict[str, Any]
+    seconds: float
+    computed_at: datetime
+
+
+def latest_run(url: str) -> RunOut | None:
+    """The newest finished run, or None before the first `clientbook analyse`."""
+    with session_scope(url, write=False) as session:
+        run = session.scalars(
+            select(ScoreRun)
+            .where(ScoreRun.finished_at.is_not(None))
+            .order_by(ScoreRun.id.desc())
+            .limit(1)
+        ).first()
+        return RunOut.model_validate(run, from_attributes=True) if run else None
+
+
+def latest_scores(url: str) -> tuple[RunOut | None, pa.Table]:
+    """The newest finished run and its scores, as Arrow (empty table before any run)."""
+    run = latest_run(url)
+    if run is None:
+        return None, pa.table({})
+    # run.id is an integer from the database, not user text.
+    table = read_arrow(url, f"SELECT * FROM scores WHERE run_id = {int(run.id)}")  # noqa: S608
+    return run, table
+
+
+def lifecycle_movements(url: str, since: date) -> pa.Table:
+    """Counts of stage changes (from_stage, to_stage, customers) on or after ``since``."""
+    return read_arrow(
+        url,
+        "SELECT COALESCE(from_stage, '') AS from_stage, to_stage, COUNT(*) AS customers "  # noqa: S608
+        f"FROM lifecycle_changes WHERE changed_on >= '{since.isoformat()}' "
+        "GROUP BY from_stage, to_stage ORDER BY customers DESC",
+    )
+
+
+class ScorePoint(BaseModel):
+    """One run's P(alive) and CLV for a customer."""
+
+    as_of: date
+    p_alive: float | None
+    clv: float | None
+
+
+class StageChange(BaseModel):
+    from_stage: str | None
+    to_stage: str
+    changed_on: date
+
+
+class CustomerValue(BaseModel):
+    """The value section of the customer 360 (from the latest finished run)."""
+
+    as_of: date
+    model_version: str
+    recency_days: int | None
+    frequency: int | None
+    monetary: float | None
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    rfm_score: str | None
+    rfm_segment: str | None
+    clv: float | None
+    p_alive: float | None
+    expected_transactions: float | None
+    current_profitability: float
+    revenue_12m: float
+    cost_to_serve_12m: float
+    lifecycle_stage: str
+    history: list[ScorePoint]
+    stage_changes: list[StageChange]
+
+
+def customer_value(session: Any, customer_id: int) -> CustomerValue | None:
+    """The customer's latest scores with their P(alive)/CLV history, or None if never scored."""
+    rows = session.execute(
+        select(Score, ScoreRun.id)
+        .join(ScoreRun, ScoreRun.id == Score.run_id)
+        .where(Score.customer_id == customer_id, ScoreRun.finished_at.is_not(None))
+        .order_by(Score.as_of, ScoreRun.id)
+    ).all()
+    if not rows:
+        return None
+    latest: Score = rows[-1][0]
+    changes = session.scalars(
+        select(LifecycleChange)
+        .where(LifecycleChange.customer_id == customer_id)
+        .order_by(LifecycleChange.changed_on, LifecycleChange.id)
+    ).all()
+    return CustomerValue(
+        as_of=latest.as_of,
+        model_version=latest.model_version,
+        recency_days=latest.recency_days,
+        frequency=latest.frequency,
+        monetary=latest.monetary,
+        r_score=latest.r_score,
+        f_score=latest.f_score,
+        m_score=latest.m_score,
+        rfm_score=latest.rfm_score,
+        rfm_segment=latest.rfm_segment,
+        clv=latest.clv,
+        p_alive=latest.p_alive,
+        expected_transactions=latest.expected_transactions,
+        current_profitability=latest.current_profitability,
+        revenue_12m=latest.revenue_12m,
+        cost_to_serve_12m=latest.cost_to_serve_12m,
+        lifecycle_stage=latest.lifecycle_stage,
+        history=[ScorePoint(as_of=s.as_of, p_alive=s.p_alive, clv=s.clv) for s, _ in rows],
+        stage_changes=[
+            StageChange(from_stage=c.from_stage, to_stage=c.to_stage, changed_on=c.changed_on)
+            for c in changes
+        ],
+    )
