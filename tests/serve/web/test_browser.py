@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.serve.web.seed import XSS_NAME, XSS_URL, seed_retailer
+from tests.serve.web.seed import XSS_NAME, XSS_URL, score, seed_retailer
 
 from clientbook.store.db import dispose_engines, migrate
 from clientbook.store.users import ensure_demo_users
@@ -63,6 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'clientbook.db'}"
     migrate(url)
     ids = seed_retailer(url, customers=120)
+    score(url)
     ensure_demo_users(url)
     dispose_engines()
     port = _free_port()
