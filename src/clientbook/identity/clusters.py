@@ -1,0 +1,111 @@
+"""Union-find over customers with the guards of :mod:`clientbook.identity.policy`.
+
+Used by the batch resolver: identifiers (deterministic) and match pairs (probabilistic) both
+become guarded unions; the oldest customer id of each cluster survives.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from clientbook.identity.policy import Policy
+
+
+@dataclass
+class Refusal:
+    """A union the guards refused: ``left``/``right`` would break ``over`` if merged."""
+
+    left: int
+    right: int
+    reason: str
+    over: list[str]
+    probability: float | None = None
+
+
+@dataclass
+class Clusters:
+    """Customers joined so far; per cluster, the distinct values of each limited type."""
+
+    policy: Policy
+    apart: set[tuple[int, int]] = field(default_factory=set)
+    parent: dict[int, int] = field(default_factory=dict)
+    values: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    reason: dict[int, str] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._limited = {t for t, n in self.policy.limits.items() if n < 100}
+        self._apart_members: dict[int, set[int]] = defaultdict(set)
+        for a, b in self.apart:
+            self._apart_members[a].add(b)
+            self._apart_members[b].add(a)
+        self._members: dict[int, list[int]] = {}
+
+    def add_values(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """Register (customer, type, value) so that limits can be checked."""
+        for c, t, v in rows:
+            self.find(c)
+            if t in self._limited:
+                self.values.setdefault(c, {}).setdefault(t, set()).add(v)
+
+    def find(self, c: int) -> int:
+        parent = self.parent
+        if c not in parent:
+            parent[c] = c
+            return c
+        root = c
+        while parent[root] != root:
+            root = parent[root]
+        while parent[c] != root:
+            parent[c], c = root, parent[c]
+        return root
+
+    def union(
+        self, a: int, b: int, reason: str, link_type: str, probability: float | None = None
+    ) -> bool:
+        """Join the clusters of ``a`` and ``b`` unless a guard refuses; True when joined."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.values.get(ra, {}), self.values.get(rb, {})
+        over = [
+            t
+            for t in set(va) & set(vb)
+            if len(va[t] | vb[t]) > max(self.policy.limit(t), len(va[t]), len(vb[t]))
+        ]
+        if over:
+            if not (link_type == "anonymous_id" and "user_id" in over):  # a shared device
+                self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, over, probability))
+            return False
+        if self._apart_members and self._kept_apart(ra, rb):
+            return False
+        keep, gone = min(ra, rb), max(ra, rb)
+        self.parent[gone] = keep
+        merged = self.values.setdefault(keep, {})
+        for t, vs in self.values.pop(gone, {}).items():
+            merged.setdefault(t, set()).update(vs)
+        self._members.setdefault(keep, [keep]).extend(self._members.pop(gone, [gone]))
+        self.reason.setdefault(gone, reason)
+        return True
+
+    def _kept_apart(self, ra: int, rb: int) -> bool:
+        left = self._members.get(ra, [ra])
+        right = set(self._members.get(rb, [rb]))
+        return any(self._apart_members.get(x, set()) & right for x in left)
+
+    def merges(self) -> list[tuple[int, int, str]]:
+        """(survivor, absorbed, reason) for every customer joined to an older one."""
+        out = []
+        for c in self.parent:
+            root = self.find(c)
+            if root != c:
+                out.append((root, c, self.reason.get(c) or self._reason_in_cluster(c)))
+        return sorted(out)
+
+    def _reason_in_cluster(self, c: int) -> str:
+        node = c
+        while node not in self.reason and self.parent[node] != node:
+            node = self.parent[node]
+        return self.reason.get(node, "joined")

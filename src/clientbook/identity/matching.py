@@ -1,0 +1,231 @@
+"""Probabilistic matching of person records with Splink (DuckDB backend), incrementally.
+
+Records with no shared key are compared on name, birth date, address, phone and e-mail
+(Fellegi-Sunter model; Splink estimates u by random sampling and m by expectation maximisation).
+Incremental: only pairs that involve a *new* record are scored — new against existing
+(``predict_between``) and new against new (``predict_within``) — so the existing base is never
+re-clustered, and the trained model is kept (JSON) and reused by later runs.
+
+References: Fellegi & Sunter (1969), "A theory for record linkage", JASA 64(328);
+Splink, https://moj-analytical-services.github.io/splink.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: The columns the model compares, prepared by :func:`prepare_records`.
+COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", "city", "postcode")
+#: Below this many records, training is unreliable: the default model is used instead.
+MIN_TRAINING_RECORDS = 500
+
+
+def fold(value: Any) -> str | None:
+    """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = unicodedata.normalize("NFKD", str(value))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^a-z0-9 ]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text or None
+
+
+def fold_postcode(value: Any) -> str | None:
+    """Upper-case, no spaces: ``sw1a 1aa`` and ``SW1A1AA`` compare equal."""
+    text = fold(value)
+    return text.replace(" ", "").upper() if text else None
+
+
+def fold_phone(value: Any) -> str | None:
+    """The last nine digits: the same number typed nationally or with a country prefix."""
+    digits = re.sub(r"\D", "", str(value)) if value is not None else ""
+    return digits[-9:] if len(digits) >= 7 else None
+
+
+def fold_date(value: Any) -> str | None:
+    """``YYYY-MM-DD`` when the value starts with a date, else None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    match = re.match(r"(\d{4})-?(\d{2})-?(\d{2})", text)
+    return f"{match[1]}-{match[2]}-{match[3]}" if match else None
+
+
+def fold_email(value: Any) -> str | None:
+    text = str(value).strip().lower() if value is not None else ""
+    return text if "@" in text else None
+
+
+_FOLDERS = {
+    "first_name": fold,
+    "last_name": fold,
+    "birth_date": fold_date,
+    "email": fold_email,
+    "phone": fold_phone,
+    "street": fold,
+    "city": fold,
+    "postcode": fold_postcode,
+}
+
+
+def prepare_records(records: Iterable[tuple[int, Mapping[str, Any]]]) -> pd.DataFrame:
+    """A frame of (unique_id, folded columns) from (record id, raw attributes)."""
+    rows = []
+    for record_id, attributes in records:
+        row: dict[str, Any] = {"unique_id": record_id}
+        for column, folder in _FOLDERS.items():
+            row[column] = folder(attributes.get(column))
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=["unique_id", *COLUMNS])
+    return frame.astype({c: "string" for c in COLUMNS})
+
+
+def _settings() -> dict[str, Any]:
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return (
+        SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="unique_id",
+            probability_two_random_records_match=1e-5,
+            blocking_rules_to_generate_predictions=[
+                block_on("birth_date", "postcode"),
+                block_on("last_name", "birth_date"),
+                block_on("first_name", "birth_date"),
+                block_on("first_name", "last_name"),
+                block_on("last_name", "postcode"),
+                block_on("first_name", "postcode"),
+                block_on("street", "city"),
+                block_on("email"),
+                block_on("phone"),
+            ],
+            comparisons=[
+                cl.JaroWinklerAtThresholds("first_name", [0.92, 0.88, 0.7]),
+                cl.JaroWinklerAtThresholds("last_name", [0.92, 0.88, 0.7]),
+                cl.DateOfBirthComparison("birth_date", input_is_string=True),
+                cl.ExactMatch("email"),
+                cl.ExactMatch("phone"),
+                cl.JaroWinklerAtThresholds("street", [0.9, 0.7]),
+                cl.JaroWinklerAtThresholds("city", [0.9]),
+                cl.LevenshteinAtThresholds("postcode", [1, 2]),
+            ],
+            retain_intermediate_calculation_columns=False,
+            retain_matching_columns=False,
+        )
+        .get_settings("duckdb")
+        .as_dict()
+    )
+
+
+def default_model() -> dict[str, Any]:
+    """The model trained on FEBRL 3 (``scripts/identity-default-model.py``), for small stores."""
+    model: dict[str, Any] = json.loads((Path(__file__).parent / "default_model.json").read_text())
+    return model
+
+
+def _db_api() -> Any:
+    import duckdb
+    from splink import DuckDBAPI
+
+    connection = duckdb.connect(config={"autoinstall_known_extensions": False})
+    return DuckDBAPI(connection=connection)
+
+
+@dataclass
+class MatchResult:
+    """Scored pairs (``left``, ``right`` record ids, ``probability``) and the model used."""
+
+    pairs: pd.DataFrame
+    model: dict[str, Any]
+    trained: bool
+
+
+def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
+    """Estimate the model on these records; return Splink's settings JSON (a dict)."""
+    from splink import Linker, block_on
+
+    db = _db_api()
+    linker = Linker(db.register(frame), _settings(), log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "last_name", "birth_date")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    sessions = 0
+    for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_u_probabilities=True
+            )
+            sessions += 1
+        except ValueError as exc:  # a level never seen among matches: m underflows to 0
+            log.warning("EM on %s skipped: %s", rule, exc)
+    if not sessions:
+        log.warning("EM failed: using the default model")
+        return default_model()
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return model
+
+
+def score_new(
+    existing: pd.DataFrame,
+    new: pd.DataFrame,
+    *,
+    model: dict[str, Any] | None,
+    threshold: float,
+) -> MatchResult:
+    """Pairs with a new record (new-existing and new-new) at or above ``threshold``.
+
+    ``model`` is a model from an earlier run; None trains one on all the records.
+    """
+    from splink import Linker
+
+    trained = False
+    if model is None:
+        everything = pd.concat([existing, new], ignore_index=True)
+        if len(everything) >= MIN_TRAINING_RECORDS:
+            model = train(everything)
+            trained = True
+        else:
+            model = default_model()
+    empty = pd.DataFrame({"left": [], "right": [], "probability": []})
+    if new.empty:
+        return MatchResult(empty, model, trained)
+    db = _db_api()
+    new_df = db.register(new, table_name="cb_new_records")
+    linker = Linker(new_df, model, log_level=logging.WARNING)
+    frames = [
+        linker.inference.predict_within(
+            new_df, threshold_match_probability=threshold, warning_mode="never"
+        ).as_pandas_dataframe()
+    ]
+    if not existing.empty:
+        old_df = db.register(existing, table_name="cb_existing_records")
+        frames.append(
+            linker.inference.predict_between(
+                old_df, new_df, threshold_match_probability=threshold, warning_mode="never"
+            ).as_pandas_dataframe()
+        )
+    scored = pd.concat(frames, ignore_index=True)
+    if scored.empty:
+        return MatchResult(empty, model, trained)
+    pairs = pd.DataFrame(
+        {
+            "left": scored["unique_id_l"].astype("int64"),
+            "right": scored["unique_id_r"].astype("int64"),
+            "probability": scored["match_probability"].astype("float64"),
+        }
+    )
+    return MatchResult(pairs, model, trained)

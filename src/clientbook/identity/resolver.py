@@ -1,0 +1,309 @@
+"""`clientbook identity resolve`: resolution over what is new since the last run.
+
+1. Deterministic: customers that share an identifier value are joined (guarded union-find:
+   placeholders, per-type limits, over-shared values, kept-apart pairs), the oldest id survives.
+2. Probabilistic: new source records are scored with Splink against the existing ones and each
+   other; pairs at or above ``identity_match_threshold`` merge, pairs at or above
+   ``identity_review_threshold`` go to the review queue.
+3. B2B accounts: resolved on registration number, web domain and name + postcode.
+
+Everything happens in one transaction; ``dry_run`` rolls it back after reporting what would merge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from clientbook.config import Settings
+from clientbook.identity.accounts import resolve_accounts
+from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
+from clientbook.identity.clusters import Clusters, Refusal
+from clientbook.identity.matching import prepare_records, score_new
+from clientbook.identity.policy import Policy
+from clientbook.store.db import session_scope
+from clientbook.store.models.base import utcnow
+from clientbook.store.models.identity import IdentityReview, IdentityRun
+from clientbook.store.models.parties import Customer, Identifier, SourceRecord
+
+
+@dataclass
+class PlannedMerge:
+    """One surviving customer and what joins it in this run."""
+
+    survivor_id: int
+    absorbed: int
+    reasons: list[str]
+
+
+@dataclass
+class ResolutionReport:
+    """What a run did (or, with ``dry_run``, would do)."""
+
+    dry_run: bool
+    run_id: int | None = None
+    new_identifiers: int = 0
+    new_records: int = 0
+    deterministic_merges: int = 0
+    probabilistic_merges: int = 0
+    account_merges: int = 0
+    review_pairs: int = 0
+    customers_before: int = 0
+    customers_after: int = 0
+    over_shared: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[PlannedMerge] = field(default_factory=list)
+    model_trained: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve_new(
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    probabilistic: bool = True,
+    show: int = 50,
+) -> ResolutionReport:
+    """Resolve identifiers, records and accounts added since the last run."""
+    policy = Policy.from_settings(settings)
+    report = ResolutionReport(dry_run=dry_run)
+    with session_scope(settings.database_url) as session:
+        last = session.scalars(
+            select(IdentityRun)
+            .where(IdentityRun.finished_at.is_not(None))
+            .order_by(IdentityRun.id.desc())
+            .limit(1)
+        ).first()
+        marks = (
+            (last.last_identifier_id, last.last_source_record_id, last.last_account_id)
+            if last
+            else (0, 0, 0)
+        )
+        run = IdentityRun(started_at=utcnow(), stats={})
+        session.add(run)
+        session.flush()
+        report.run_id = None if dry_run else run.id
+        report.customers_before = _alive(session)
+        top_identifier = session.scalar(select(func.max(Identifier.id))) or 0
+        top_record = session.scalar(select(func.max(SourceRecord.id))) or 0
+
+        t0 = time.perf_counter()
+        merges = _deterministic(session, policy, marks[0], report)
+        report.deterministic_merges = apply_merges(
+            session, merges, rule="deterministic", run_id=run.id
+        )
+        report.seconds["deterministic"] = round(time.perf_counter() - t0, 2)
+
+        if probabilistic:
+            t0 = time.perf_counter()
+            prob = _probabilistic(session, policy, marks[1], run, report)
+            report.probabilistic_merges = apply_merges(
+                session, prob, rule="probabilistic", run_id=run.id
+            )
+            merges += prob
+            report.seconds["probabilistic"] = round(time.perf_counter() - t0, 2)
+
+        t0 = time.perf_counter()
+        report.account_merges, top_account = resolve_accounts(session, marks[2], run.id)
+        report.seconds["accounts"] = round(time.perf_counter() - t0, 2)
+
+        report.customers_after = _alive(session)
+        report.merges = _summarise(merges, show)
+        run.last_identifier_id = max(top_identifier, marks[0])
+        run.last_source_record_id = max(top_record, marks[1]) if probabilistic else marks[1]
+        run.last_account_id = max(top_account, marks[2])
+        run.finished_at = utcnow()
+        run.stats = {k: v for k, v in report.to_dict().items() if k != "merges"}
+        if dry_run:
+            session.rollback()
+    return report
+
+
+def _alive(session: Session) -> int:
+    alive = select(func.count(Customer.id)).where(Customer.merged_into_id.is_(None))
+    return session.scalar(alive) or 0
+
+
+def _deterministic(
+    session: Session, policy: Policy, mark: int, report: ResolutionReport
+) -> list[tuple[int, int, str]]:
+    """Guarded unions over every value that a new identifier touches."""
+    new = select(Identifier.type, Identifier.value).where(Identifier.id > mark)
+    report.new_identifiers = (
+        session.scalar(select(func.count(Identifier.id)).where(Identifier.id > mark)) or 0
+    )
+    if not report.new_identifiers:
+        return []
+    if mark == 0:
+        touched_customers = select(Customer.id)
+    else:
+        n = new.subquery()
+        touched_customers = select(Identifier.customer_id).join(
+            n, (n.c.type == Identifier.type) & (n.c.value == Identifier.value)
+        )
+    rows = (
+        session.connection()
+        .execute(
+            select(Identifier.customer_id, Identifier.type, Identifier.value).where(
+                Identifier.customer_id.in_(touched_customers),
+                # a record's own SOURCE:ID is unique to it: it never joins two customers
+                Identifier.type != "source_record",
+            )
+        )
+        .all()
+    )
+    lock_for_merge(session, [r[0] for r in rows])
+    clusters = Clusters(policy, apart=_apart(session))
+    clusters.add_values((c, t, v) for c, t, v in rows)
+    holders: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for c, t, v in rows:
+        holders[(t, v)].append(c)
+    for (t, v), cs in sorted(holders.items(), key=lambda kv: policy.priorities.get(kv[0][0], 9)):
+        if len(cs) < 2:
+            continue
+        if t != "source_record" and policy.is_placeholder(v):
+            continue
+        if len(set(cs)) >= policy.shared_limit:
+            report.over_shared.append({"type": t, "value": v, "customers": len(set(cs))})
+            continue
+        first, *rest = sorted(set(cs))
+        for other in rest:
+            clusters.union(first, other, f"{t}:{v}", t)
+    report.review_pairs += _propose(session, clusters, clusters.refused, "deterministic")
+    return clusters.merges()
+
+
+def _probabilistic(
+    session: Session, policy: Policy, mark: int, run: IdentityRun, report: ResolutionReport
+) -> list[tuple[int, int, str]]:
+    """Score new records with Splink; merge confident pairs, queue doubtful ones."""
+    records = (
+        session.connection()
+        .execute(select(SourceRecord.id, SourceRecord.customer_id, SourceRecord.attributes))
+        .all()
+    )
+    new_ids = {r[0] for r in records if r[0] > mark}
+    report.new_records = len(new_ids)
+    if not new_ids:
+        return []
+    survivor = _survivors(session)
+    owner = {rid: survivor.get(cid, cid) for rid, cid, _ in records}
+    frame = prepare_records((rid, attrs or {}) for rid, _, attrs in records)
+    is_new = frame["unique_id"].isin(new_ids)
+    previous = session.scalars(
+        select(IdentityRun.model)
+        .where(IdentityRun.model.is_not(None), IdentityRun.finished_at.is_not(None))
+        .order_by(IdentityRun.id.desc())
+        .limit(1)
+    ).first()
+    result = score_new(
+        frame[~is_new], frame[is_new], model=previous, threshold=policy.review_threshold
+    )
+    report.model_trained = result.trained
+    run.model = result.model
+    pairs = [
+        (owner[int(a)], owner[int(b)], float(p))
+        for a, b, p in result.pairs.itertuples(index=False)
+        if owner[int(a)] != owner[int(b)]
+    ]
+    if not pairs:
+        return []
+    involved = sorted({c for a, b, _ in pairs for c in (a, b)})
+    lock_for_merge(session, involved)
+    clusters = Clusters(policy, apart=_apart(session))
+    for chunk_start in range(0, len(involved), 20_000):
+        chunk = involved[chunk_start : chunk_start + 20_000]
+        clusters.add_values(
+            session.execute(
+                select(Identifier.customer_id, Identifier.type, Identifier.value).where(
+                    Identifier.customer_id.in_(chunk)
+                )
+            ).all()
+        )
+    doubtful = []
+    for a, b, p in sorted(pairs, key=lambda x: -x[2]):
+        if p >= policy.match_threshold:
+            clusters.union(a, b, f"match probability {p:.4f}", "probabilistic", p)
+        else:
+            doubtful.append(Refusal(min(a, b), max(a, b), f"match probability {p:.4f}", [], p))
+    report.review_pairs += _propose(session, clusters, clusters.refused, "probabilistic")
+    report.review_pairs += _propose(session, clusters, doubtful, "probabilistic")
+    return clusters.merges()
+
+
+def _survivors(session: Session) -> dict[int, int]:
+    """Absorbed customer -> current survivor (chains followed)."""
+    parent: dict[int, int] = {
+        c: m
+        for c, m in session.execute(
+            select(Customer.id, Customer.merged_into_id).where(Customer.merged_into_id.is_not(None))
+        ).all()
+        if m is not None
+    }
+    out: dict[int, int] = {}
+    for c in parent:
+        root: int = c
+        while root in parent:
+            root = parent[root]
+        out[c] = root
+    return out
+
+
+def _apart(session: Session) -> set[tuple[int, int]]:
+    rows = session.execute(
+        select(IdentityReview.left_id, IdentityReview.right_id).where(
+            IdentityReview.kind == "customer", IdentityReview.status == "kept_apart"
+        )
+    )
+    return {(a, b) for a, b in rows}
+
+
+def _propose(session: Session, clusters: Clusters, refused: list[Refusal], rule: str) -> int:
+    """Queue refused or doubtful pairs (by their surviving customers) unless already known."""
+    wanted: dict[tuple[int, int], Refusal] = {}
+    for r in refused:
+        a, b = clusters.find(r.left), clusters.find(r.right)
+        if a != b:
+            wanted.setdefault((min(a, b), max(a, b)), r)
+    if not wanted:
+        return 0
+    known = {
+        (a, b)
+        for a, b in session.execute(
+            select(IdentityReview.left_id, IdentityReview.right_id).where(
+                IdentityReview.kind == "customer"
+            )
+        )
+    }
+    rows = [
+        {
+            "kind": "customer",
+            "left_id": a,
+            "right_id": b,
+            "rule": rule,
+            "reason": r.reason + (f"; {', '.join(r.over)} differ" if r.over else ""),
+            "probability": r.probability,
+            "status": "pending",
+            "created_at": utcnow(),
+        }
+        for (a, b), r in wanted.items()
+        if (a, b) not in known
+    ]
+    if rows:
+        session.connection().execute(insert(cast_table(IdentityReview)), rows)
+    return len(rows)
+
+
+def _summarise(merges: list[tuple[int, int, str]], show: int) -> list[PlannedMerge]:
+    by_survivor: dict[int, list[str]] = defaultdict(list)
+    for s, _, reason in merges:
+        by_survivor[s].append(reason)
+    biggest = Counter({s: len(r) for s, r in by_survivor.items()}).most_common(show)
+    return [PlannedMerge(s, n, sorted(set(by_survivor[s]))[:5]) for s, n in biggest]
