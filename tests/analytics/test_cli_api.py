@@ -56,3 +56,17 @@ def test_customer_360_shows_value(api: TestClient, settings: object) -> None:
     assert value["rfm_segment"] and value["clv"] is not None
     assert len(value["history"]) == 1 and value["stage_changes"][0]["from_stage"] is None
     assert api.get(f"/api/customers/{ids['visitor']}").json()["value"]["clv"] is None
+
+
+def test_analytics_summary(api: TestClient, settings: object) -> None:
+    url = settings.database_url  # type: ignore[attr-defined]
+    assert api.get("/api/analytics/summary").json() == {"run": None}
+    populate(url, customers=80)
+    assert CliRunner().invoke(app, ["analyse", "--db", url, "--as-of", "2025-06-30"]).exit_code == 0
+    body = api.get("/api/analytics/summary").json()
+    assert body["customers"] == 80
+    assert 0 < body["clv"]["top_10_percent_share"] <= body["clv"]["top_20_percent_share"] <= 1
+    assert sum(c["customers"] for c in body["rfm_grid"]) == sum(body["rfm_segments"].values())
+    assert [s["stage"] for s in body["lifecycle_funnel"]][0] == "anonymous_visitor"
+    assert body["cohort_retention"] and body["revenue_by_channel"]
+    assert body["cost_to_serve_by_channel"] and len(body["top_customers"]) == 10

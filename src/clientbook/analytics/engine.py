@@ -7,6 +7,8 @@ The engine is chosen once, at construction (:func:`get_engine`).
 
 from __future__ import annotations
 
+import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -179,11 +181,15 @@ def spark_session() -> Any:
             "The Spark engine needs pyspark.",
             hint="Install it with `pip install 'clientbook[spark]'` (and Java 17).",
         ) from exc
+    # Workers must run this interpreter (the one that has clientbook installed).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     return (
         SparkSession.builder.master("local[2]")
         .appName("clientbook")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.pyspark.python", sys.executable)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
         .config("spark.sql.session.timeZone", "UTC")

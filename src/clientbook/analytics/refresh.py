@@ -208,7 +208,9 @@ def analyse(
             "CASE WHEN b.first_day IS NULL THEN v.first_day WHEN v.first_day IS NULL "
             "THEN b.first_day WHEN v.first_day < b.first_day THEN v.first_day ELSE b.first_day END"
         )
-        tenure_months = f"COALESCE(({as_day} - {first_active}) / 30.4375, CAST(1 AS DOUBLE))"
+        tenure_months = (
+            f"COALESCE(({as_day} - {first_active}) / CAST(30.4375 AS DOUBLE), CAST(1 AS DOUBLE))"
+        )
         runner.create(
             "cb_base",
             "SELECT c.id AS customer_id, c.known, c.stage AS old_stage, "

@@ -183,7 +183,7 @@ def _builtin() -> None:
         register_field(FieldSpec(key, "string", "preferences", desc, _observed(key)))
 
 
-_SKIP_SCORE_COLUMNS = {"id", "customer_id", "as_of", "model_version", "created_at"}
+_SKIP_SCORE_COLUMNS = {"id", "run_id", "customer_id", "as_of", "model_version", "created_at"}
 
 
 def _score_fields() -> dict[str, FieldSpec]:
@@ -191,14 +191,15 @@ def _score_fields() -> dict[str, FieldSpec]:
     scores = Base.metadata.tables.get("scores")
     if scores is None or "customer_id" not in scores.c:
         return {}
-    order = scores.c.as_of.desc() if "as_of" in scores.c else scores.c.customer_id
+    newest = [scores.c.as_of.desc()] if "as_of" in scores.c else []
+    order = [*newest, scores.c.id.desc()] if "id" in scores.c else newest
     fields: dict[str, FieldSpec] = {}
     for column in scores.c:
         if column.name in _SKIP_SCORE_COLUMNS:
             continue
         numeric = isinstance(column.type, (Integer, Float, Numeric))
         kind: Kind = "number" if numeric else "string"
-        query = select(column).where(scores.c.customer_id == Customer.id).order_by(order).limit(1)
+        query = select(column).where(scores.c.customer_id == Customer.id).order_by(*order).limit(1)
         name = column.name if column.name not in _FIELDS else f"score_{column.name}"
         fields[name] = FieldSpec(
             name, kind, "value", f"latest score: {column.name}", _scalar(query)

@@ -301,3 +301,61 @@ def customer_value(session: Any, customer_id: int) -> CustomerValue | None:
             for c in changes
         ],
     )
+
+
+def value_breakdowns(url: str, as_of: date) -> dict[str, Any]:
+    """Revenue by order channel, contacts by channel (last 12 months) and monthly cohorts."""
+    d = dialect(url)
+    start = f"'{(as_of - timedelta(days=365)).isoformat()}'"
+    end = f"'{(as_of + timedelta(days=1)).isoformat()}'"
+    revenue = read_arrow(
+        url,
+        f"SELECT COALESCE(channel, 'unknown') AS channel, {_real('SUM(revenue)', d)} AS revenue, "  # noqa: S608
+        f"COUNT(*) AS orders FROM orders WHERE ordered_at >= {start} AND ordered_at < {end} "
+        "GROUP BY COALESCE(channel, 'unknown') ORDER BY revenue DESC",
+    )
+    contacts = read_arrow(
+        url,
+        "SELECT channel, COUNT(*) AS interactions FROM interactions "  # noqa: S608
+        f"WHERE occurred_at >= {start} AND occurred_at < {end} GROUP BY channel",
+    )
+    orders = read_arrow(
+        url,
+        f"SELECT customer_id, {_day('ordered_at', d)} AS day FROM orders "  # noqa: S608
+        f"WHERE ordered_at < {end}",
+        pa.schema([("customer_id", pa.int64()), ("day", pa.int32())]),
+    )
+    return {
+        "revenue": revenue.to_pylist(),
+        "contacts": contacts.to_pylist(),
+        "cohorts": _cohorts(orders),
+    }
+
+
+def _cohorts(orders: pa.Table, months: int = 6, cohorts: int = 12) -> list[dict[str, Any]]:
+    """Share of each first-purchase month's customers who buy again k months later."""
+    import numpy as np
+
+    if orders.num_rows == 0:
+        return []
+    cid = orders["customer_id"].to_numpy()
+    month = (
+        orders["day"].to_numpy().astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    )
+    order = np.lexsort((month, cid))
+    cid, month = cid[order], month[order]
+    first_idx = np.r_[0, np.flatnonzero(np.diff(cid)) + 1]
+    counts = np.diff(np.r_[first_idx, len(cid)])
+    first = np.repeat(month[first_idx], counts)
+    offset = month - first
+    out = []
+    for cohort in np.unique(month[first_idx])[-cohorts:]:
+        size = int(np.sum(month[first_idx] == cohort))
+        in_cohort = first == cohort
+        retention = []
+        for k in range(1, months + 1):
+            active = np.unique(cid[in_cohort & (offset == k)]).size
+            retention.append(round(active / size, 4) if size else 0.0)
+        label = str(np.datetime64(int(cohort), "M"))
+        out.append({"cohort": label, "customers": size, "retention": retention})
+    return out

@@ -1,0 +1,1 @@
+"""The demo retailer: a documented generator with ground truth."""
