@@ -19,11 +19,12 @@ from clientbook.store.models.commerce import Order
 from clientbook.store.models.contacts import CHANNELS, DIRECTIONS, Case, Interaction
 from clientbook.store.models.needs import Segment, SegmentMembership
 from clientbook.store.models.parties import Customer, Identifier
+from clientbook.store.models.value import Score, ScoreRun
 
 #: Where contacts logged by hand come from (the ``source`` column).
 MANUAL_SOURCE = "clientbook-web"
 #: The columns a customer list may be sorted by.
-SORTS = ("name", "last_contact", "revenue", "orders", "created")
+SORTS = ("name", "clv", "last_contact", "revenue", "orders", "created")
 CASE_CATEGORIES = ("complaint", "error", "question", "request", "return")
 _STAGE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _SEGMENT = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
@@ -41,6 +42,7 @@ class CustomerHit(BaseModel):
     orders: int
     revenue: float
     last_contact_at: datetime | None
+    clv: float | None = None
     matched: str | None = None
 
 
@@ -52,7 +54,7 @@ class CustomerQuery(BaseModel):
     q: str = Field("", max_length=200)
     stage: str | None = None
     segment: str | None = Field(None, max_length=100)
-    sort: Literal["name", "last_contact", "revenue", "orders", "created"] = "name"
+    sort: Literal["name", "clv", "last_contact", "revenue", "orders", "created"] = "name"
     direction: Literal["asc", "desc"] = "asc"
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(25, ge=1, le=200)
@@ -179,7 +181,7 @@ def _text_match(
     return or_(*conditions), matched
 
 
-def _listing(where: list[ColumnElement[bool]]) -> Select[Any]:
+def _listing(where: list[ColumnElement[bool]], run_id: int | None) -> Select[Any]:
     orders = (
         select(
             Order.customer_id.label("cid"),
@@ -194,17 +196,38 @@ def _listing(where: list[ColumnElement[bool]]) -> Select[Any]:
         .group_by(Interaction.customer_id)
         .subquery()
     )
+    # CLV of the latest finished value run (NULL before the first `clientbook analyse`).
+    scores = (
+        select(Score.customer_id.label("cid"), Score.clv.label("clv"))
+        .where(Score.run_id == (run_id if run_id is not None else -1))
+        .subquery()
+    )
     return (
         select(
             Customer,
             func.coalesce(orders.c.n, 0).label("orders"),
             func.coalesce(orders.c.revenue, 0.0).label("revenue"),
             contacts.c.at.label("last_contact"),
+            scores.c.clv.label("clv"),
         )
         .outerjoin(orders, orders.c.cid == Customer.id)
         .outerjoin(contacts, contacts.c.cid == Customer.id)
+        .outerjoin(scores, scores.c.cid == Customer.id)
         .where(*where)
     )
+
+
+def _latest_run_id(session: Session) -> int | None:
+    return session.scalar(select(func.max(ScoreRun.id)).where(ScoreRun.finished_at.is_not(None)))
+
+
+def customer_names(url: str, ids: list[int]) -> dict[int, str]:
+    """Display names of customers by id."""
+    with session_scope(url, write=False) as session:
+        rows = session.execute(
+            select(Customer.id, Customer.first_name, Customer.last_name).where(Customer.id.in_(ids))
+        ).all()
+    return {i: " ".join(p for p in (first, last) if p) or f"#{i}" for i, first, last in rows}
 
 
 def search_customers(
@@ -238,13 +261,14 @@ def search_customers(
                 )
             )
         total = session.scalar(select(func.count(Customer.id)).where(and_(*where))) or 0
-        statement = _listing(where)
+        statement = _listing(where, _latest_run_id(session))
         columns = statement.selected_columns
         key = {
             "name": func.lower(
                 func.coalesce(Customer.last_name, "") + func.coalesce(Customer.first_name, "")
             ),
             "last_contact": columns.last_contact,
+            "clv": columns.clv,
             "revenue": columns.revenue,
             "orders": columns.orders,
             "created": Customer.created_at,
@@ -267,9 +291,10 @@ def search_customers(
                     orders=n,
                     revenue=float(revenue or 0),
                     last_contact_at=last,
+                    clv=clv,
                     matched=matched.get(c.id),
                 )
-                for c, n, revenue, last in rows  # type: ignore[misc]
+                for c, n, revenue, last, clv in rows  # type: ignore[misc]
             ],
             total=total,
             page=query.page,

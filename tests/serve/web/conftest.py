@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.serve.web.seed import seed_retailer
+from tests.serve.web.seed import score, seed_retailer
 
 from clientbook.config import Settings
 from clientbook.serve.api.app import create_app
@@ -46,6 +46,7 @@ def seeded_template(
     url = f"sqlite:///{path}"
     migrate(url)
     ids = seed_retailer(url)
+    score(url)
     users = ensure_demo_users(url)
     dispose_engines()  # closes the file, folding the WAL back into it
     return path, ids, users

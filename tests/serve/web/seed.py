@@ -124,3 +124,14 @@ def seed_retailer(url: str, customers: int = 60, seed: int = 7) -> dict[str, int
             )
         )
         return {"ann": ann.id, "xss": xss.id}
+
+
+def score(url: str) -> None:
+    """Run the value analytics twice (two months apart), so that P(alive) has a history."""
+    from datetime import date
+
+    from clientbook.analytics.refresh import analyse
+    from clientbook.config import Settings
+
+    for as_of in (date(2025, 9, 1), date(2025, 11, 1)):
+        analyse(Settings(database_url=url), as_of=as_of)

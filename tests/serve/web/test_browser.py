@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.serve.web.seed import XSS_NAME, XSS_URL, seed_retailer
+from tests.serve.web.seed import XSS_NAME, XSS_URL, score, seed_retailer
 
 from clientbook.store.db import dispose_engines, migrate
 from clientbook.store.users import ensure_demo_users
@@ -63,6 +63,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'clientbook.db'}"
     migrate(url)
     ids = seed_retailer(url, customers=120)
+    score(url)
     ensure_demo_users(url)
     dispose_engines()
     port = _free_port()
@@ -165,6 +166,29 @@ def test_marketer_sees_the_dashboard(page: Any, shots: Path) -> None:
     assert page.get_by_role("heading", name="Cohort retention").is_visible()
     assert page.locator("figure.chart svg").count() >= 4
     page.screenshot(path=shots / "dashboard.png", full_page=True)
+
+
+def test_marketer_builds_a_segment(page: Any, shots: Path) -> None:
+    sign_in(page, "marketer")
+    page.get_by_role("link", name="Segments").click()
+    page.get_by_label("Name (lower case").fill("loyal-leeds")
+    page.get_by_label("Description").fill("Two orders or more, in Leeds")
+    page.get_by_label("Field 1").select_option("orders")
+    page.get_by_label("Operator 1").select_option("gte")
+    page.get_by_label("Value 1").fill("2")
+    page.get_by_label("Field 2").select_option("city")
+    page.get_by_label("Value 2").fill("Leeds")
+    page.get_by_role("button", name="Preview size").click()
+    size = page.locator("#segment-size strong")
+    size.wait_for()
+    expected = int(size.inner_text().replace(",", ""))
+    assert expected > 0
+    page.screenshot(path=shots / "segments.png", full_page=True)
+    page.get_by_role("button", name="Save segment").click()
+    page.get_by_role("heading", level=1, name="Segment loyal-leeds").wait_for()
+    assert int(page.locator("#segment-members").inner_text().replace(",", "")) == expected
+    assert page.locator("table tbody tr").count() == expected
+    page.screenshot(path=shots / "segment.png", full_page=True)
 
 
 def test_admin_pages(page: Any, shots: Path) -> None:

@@ -181,7 +181,18 @@ def test_dashboard_shows_the_base(web: TestClient) -> None:
     sign_in(web, "marketer")
     html = web.get("/dashboard").text
     assert "Cohort retention" in html and "Revenue by channel" in html
-    assert "of revenue comes from the top 10%" in html
+    assert "of revenue to date comes from the top 10%" in html
+    assert "of lifetime value (CLV) lies with the top 10%" in html
+    assert "Customers by RFM segment" in html and "Top customers by lifetime value" in html
+
+
+def test_customer_360_shows_value(web: TestClient) -> None:
+    sign_in(web, "agent")
+    html = web.get(f"/customers/{web.app.state.ids['ann']}").text
+    assert "Lifetime value (CLV)" in html and "P(alive) over time" in html
+    assert "Lifecycle movements" in html
+    by_clv = web.get("/customers", params={"sort": "clv", "direction": "desc"}).text
+    assert re.search(r'<td class="num">€[\d,]+\.\d\d</td>', by_clv)
 
 
 def test_admin_creates_a_user_and_a_key(web: TestClient) -> None:

@@ -17,6 +17,7 @@ from clientbook.engage.consent import (
 )
 from clientbook.errors import UsageError
 from clientbook.identity.identifiers import normalise
+from clientbook.identity.service import list_merges
 from clientbook.serve.api.deps import SettingsDep
 from clientbook.serve.web.auth import AgentDep, CsrfDep
 from clientbook.serve.web.charts import line_chart
@@ -118,6 +119,7 @@ def customer(
         {
             "c": data,
             "value": value,
+            "merges": list_merges(settings.database_url, party_id=data.id, limit=20),
             "p_alive_chart": p_alive_chart,
             "kinds": CONTACT_KINDS,
             "categories": CASE_CATEGORIES,

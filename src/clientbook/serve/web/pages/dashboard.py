@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -9,9 +12,69 @@ from clientbook.serve.api.deps import SettingsDep
 from clientbook.serve.web.auth import MarketerDep
 from clientbook.serve.web.charts import PALETTE, bar_chart, heatmap, line_chart
 from clientbook.serve.web.templating import render
+from clientbook.store.contacts import customer_names
 from clientbook.store.overview import overview
+from clientbook.store.value import latest_scores, lifecycle_movements
+
+#: Upper edges of the CLV distribution's bars (the last bar is everything above).
+CLV_EDGES = (0, 25, 50, 100, 250, 500, 1000, 2500)
+#: How far back "this period" of lifecycle movements reaches from the latest run.
+MOVEMENT_DAYS = 30
 
 router = APIRouter(include_in_schema=False)
+
+
+def _share_of_top(values: list[float], fraction: float) -> float | None:
+    total = sum(values)
+    if not values or total <= 0:
+        return None
+    count = max(1, round(len(values) * fraction))
+    return sum(sorted(values, reverse=True)[:count]) / total
+
+
+def value_panel(url: str) -> dict[str, Any] | None:
+    """CLV distribution and concentration, RFM segments, stages, movements, top customers by CLV.
+
+    From the latest finished run of the value analytics; None before the first run.
+    """
+    run, table = latest_scores(url)
+    if run is None or table.num_rows == 0:
+        return None
+    rows = table.select(["customer_id", "clv", "rfm_segment", "lifecycle_stage"]).to_pylist()
+    clvs = [float(r["clv"]) for r in rows if r["clv"] is not None]
+    bands: list[tuple[str, float]] = []
+    for low, high in zip(CLV_EDGES, (*CLV_EDGES[1:], None), strict=True):
+        inside = sum(1 for v in clvs if v >= low and (high is None or v < high))
+        bands.append((f"€{low:,}–{high:,}" if high is not None else f"€{low:,}+", float(inside)))
+    segments: dict[str, int] = {}
+    stages: dict[str, int] = {}
+    for r in rows:
+        if r["rfm_segment"]:
+            segments[r["rfm_segment"]] = segments.get(r["rfm_segment"], 0) + 1
+        stages[r["lifecycle_stage"]] = stages.get(r["lifecycle_stage"], 0) + 1
+    top = sorted((r for r in rows if r["clv"] is not None), key=lambda r: -r["clv"])[:10]
+    names = customer_names(url, [r["customer_id"] for r in top])
+    movements = lifecycle_movements(url, run.as_of - timedelta(days=MOVEMENT_DAYS)).to_pylist()
+    return {
+        "run": run,
+        "clv_total": sum(clvs),
+        "clv_top10": _share_of_top(clvs, 0.10),
+        "clv_top20": _share_of_top(clvs, 0.20),
+        "clv_chart": bar_chart("Customers by lifetime value (CLV)", bands),
+        "rfm_chart": bar_chart(
+            "Customers by RFM segment",
+            sorted(((k, float(v)) for k, v in segments.items()), key=lambda kv: -kv[1]),
+            colours=PALETTE,
+        ),
+        "stage_chart": bar_chart(
+            "Customers by lifecycle stage",
+            [(k.replace("_", " ").capitalize(), float(v)) for k, v in sorted(stages.items())],
+            colours=PALETTE,
+        ),
+        "movements": movements[:12],
+        "since": run.as_of - timedelta(days=MOVEMENT_DAYS),
+        "top": [(r["customer_id"], names.get(r["customer_id"], ""), r["clv"]) for r in top],
+    }
 
 
 @router.get("/dashboard")
@@ -62,4 +125,5 @@ def dashboard(request: Request, settings: SettingsDep, web_session: MarketerDep)
         if data.buyers
         else None,
     }
-    return render(request, "dashboard.html", {"o": data, "charts": charts})
+    context = {"o": data, "charts": charts, "value": value_panel(settings.database_url)}
+    return render(request, "dashboard.html", context)
