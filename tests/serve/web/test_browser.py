@@ -86,14 +86,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + 120  # a busy 2-core machine imports slowly
+        while True:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start")
+            time.sleep(0.1)
         yield {"base": base, "ids": ids, "url": url}
     finally:
         process.terminate()
