@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +141,18 @@ def schema_revisions(url: str) -> list[str]:
         raise unavailable(url, exc) from exc
 
 
+@cache
+def code_heads() -> frozenset[str]:
+    """The newest revision of every migration branch this code ships (read once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 def require_schema(url: str) -> None:
     """Fail with a clear message unless the database is at the newest schema."""
     current = set(schema_revisions(url))
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    heads = code_heads()
     if not current:
         raise StoreUnavailable(
             "The database has no Clientbook schema.", hint="Run `clientbook init` first."
