@@ -58,7 +58,9 @@ class ParetoNBD(FittedModel):
         """Fit on per-customer (x, t_x, T); returns the fitted model."""
         x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
         check_history(x, t_x, t)
-        (ux, utx, ut), n = aggregate(x, t_x, t)
+        grouped = aggregate(x, t_x, t)
+        ux, utx, ut = (grouped.column(i) for i in range(3))
+        n = grouped.counts
 
         def objective(theta: FloatArray) -> float:
             r, alpha, s, beta = np.exp(theta)
