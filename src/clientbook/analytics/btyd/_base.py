@@ -52,6 +52,7 @@ class Grouped:
     values: tuple[FloatArray, ...]
     codes: tuple[IntArray, ...]
     counts: FloatArray
+    inverse: IntArray  # the distinct row of each input row
 
     def column(self, i: int) -> FloatArray:
         """Column ``i`` of the distinct rows."""
@@ -80,7 +81,7 @@ def aggregate(*columns: FloatArray) -> Grouped:
     counts = np.bincount(group).astype(np.float64)
     first = np.empty(len(counts), dtype=np.int64)
     first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
-    return Grouped(tuple(values), tuple(c[first] for c in column_codes), counts)
+    return Grouped(tuple(values), tuple(c[first] for c in column_codes), counts, group)
 
 
 GradientObjective = Callable[[FloatArray], tuple[float, FloatArray]]
