@@ -25,9 +25,11 @@ from clientbook.analytics.btyd._base import (
     FloatArray,
     GradientObjective,
     Grouped,
+    IntArray,
     as_float,
     check_history,
     fit_grouped,
+    wsum,
 )
 
 
@@ -100,6 +102,11 @@ class BGNBD(FittedModel):
         return np.asarray(head + betaln(a, b + x) - betaln(a, b) + np.logaddexp(a3, a4))
 
 
+def _counts(codes: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    """Sum of ``weights`` by code."""
+    return np.bincount(codes, weights, size).astype(np.float64, copy=False)
+
+
 def _arrays(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
     return (
         np.asarray(frequency, dtype=np.float64),
@@ -118,9 +125,9 @@ def _objective(grouped: Grouped) -> GradientObjective:
     """
     (xs, txs, ts), (ix, itx, it), n = grouped.values, grouped.codes, grouped.counts
     total = float(n.sum())
-    per_x = np.bincount(ix, n, len(xs))  # customers with each x
-    per_t = np.bincount(it, n, len(ts))  # customers with each T
-    x_per_t = np.bincount(it, n * xs[ix], len(ts))  # sum of x over customers with each T
+    per_x = _counts(ix, n, len(xs))  # customers with each x
+    per_t = _counts(it, n, len(ts))  # customers with each T
+    x_per_t = _counts(it, n * xs[ix], len(ts))  # sum of x over customers with each T
     pos = xs[ix] > 0
     ix, itx, it, n = ix[pos], itx[pos], it[pos], n[pos]
     x_row = xs[ix]
@@ -141,26 +148,26 @@ def _objective(grouped: Grouped) -> GradientObjective:
         u = np.exp(-np.maximum(z, -700.0))
         weight = n / (1.0 + u)  # customers x P(dropped out after the last purchase | history)
         ll = (
-            per_x @ g_x
+            wsum(per_x, g_x)
             + total * (r * np.log(alpha) + gammaln(a + b) - gammaln(b))
-            - (r * per_t + x_per_t) @ log_t
-            + n @ z
-            + n @ np.log1p(u)
+            - wsum(r * per_t + x_per_t, log_t)
+            + wsum(n, z)
+            + wsum(n, np.log1p(u))
         )
-        dead_x = np.bincount(ix, weight, len(xs))
+        dead_x = _counts(ix, weight, len(xs))
         grad = np.array(
             [
-                per_x @ (digamma(r + xs) - digamma(r))
+                wsum(per_x, digamma(r + xs) - digamma(r))
                 + total * np.log(alpha)
-                - per_t @ log_t
-                + weight @ log_ratio,
+                - wsum(per_t, log_t)
+                + wsum(weight, log_ratio),
                 total * r / alpha
-                - (r * per_t + x_per_t) @ inv_t
-                + weight @ (rx * (inv_t[it] - inv_tx[itx])),
-                total * digamma(a + b) - per_x @ digamma(a + b + xs) + dead_x.sum() / a,
+                - wsum(r * per_t + x_per_t, inv_t)
+                + wsum(weight, rx * (inv_t[it] - inv_tx[itx])),
+                total * digamma(a + b) - wsum(per_x, digamma(a + b + xs)) + dead_x.sum() / a,
                 total * (digamma(a + b) - digamma(b))
-                + per_x @ (digamma(b + xs) - digamma(a + b + xs))
-                - dead_x[xs > 0] @ (1.0 / (b + b_shift[xs > 0])),
+                + wsum(per_x, digamma(b + xs) - digamma(a + b + xs))
+                - wsum(dead_x[xs > 0], 1.0 / (b + b_shift[xs > 0])),
             ]
         )
         return float(ll), grad * np.array([r, alpha, a, b])

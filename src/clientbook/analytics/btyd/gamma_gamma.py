@@ -29,6 +29,7 @@ from clientbook.analytics.btyd._base import (
     Grouped,
     as_float,
     fit_grouped,
+    wsum,
 )
 from clientbook.errors import InvalidInput
 
@@ -93,7 +94,7 @@ def _objective(grouped: Grouped) -> GradientObjective:
         g_p = x * (dg - digamma(px) + log_m + log_x - log_gxm)
         g_q = dg - digamma(q) + np.log(g) - log_gxm
         g_g = q / g - (px + q) / (g + x * m)
-        grad = np.array([n @ g_p * p, n @ g_q * q, n @ g_g * g])
-        return float(n @ ll), grad
+        grad = np.array([wsum(n, g_p) * p, wsum(n, g_q) * q, wsum(n, g_g) * g])
+        return wsum(n, ll), grad
 
     return objective

@@ -28,6 +28,7 @@ from clientbook.analytics.btyd._base import (
     as_float,
     check_history,
     maximise,
+    wsum,
 )
 
 
@@ -65,7 +66,7 @@ class ParetoNBD(FittedModel):
         def objective(theta: FloatArray) -> float:
             r, alpha, s, beta = np.exp(theta)
             ll = _log_likelihood(r, alpha, s, beta, ux, utx, ut)
-            return float(n @ ll) if np.all(np.isfinite(ll)) else -np.inf
+            return wsum(n, ll) if np.all(np.isfinite(ll)) else -np.inf
 
         scale = max(float(np.mean(t)), 1e-3)
         start = np.log(np.array([0.5, scale / 4.0, 0.5, scale]))
