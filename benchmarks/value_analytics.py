@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from value_store import AS_OF, build_store
+from value_store import AS_OF, PROCESS, build_store
 
 from clientbook.analytics.btyd import (
     BGNBD,
@@ -289,6 +289,11 @@ def refresh_part(customers: int, transactions: int, runs: int) -> None:
         report, _ = analyse(settings, as_of=AS_OF)
         seconds.append(time.perf_counter() - started)
         print(f"    run {report.run_id}: {seconds[-1]:.1f} s  {report.timings}")
+    fitted = report.models["purchase"]["params"]
+    print(show_params("fitted", fitted) + f"  ({report.models['fit_customers']:,} buyers)")
+    print(
+        show_params("process", PROCESS) + f"  max |difference| {100 * worst(fitted, PROCESS):.1f} %"
+    )
     median = statistics.median(seconds)
     print(f"  refresh      Clientbook {median:8.1f} s (no peer does store -> stored scores)")
     print(f"    target under 60 s: {'met' if median < 60 else 'MISSED'}")
