@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from clientbook.analytics.btyd import GammaGamma
+from clientbook.analytics.btyd import GammaGamma, aggregate
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -143,9 +143,9 @@ def score_function(purchases: Any, spend: GammaGamma | None, settings: ClvSettin
             return pa.RecordBatch.from_pydict(
                 {f.name: pa.array([], f.type) for f in VALUE_SCHEMA}, schema=VALUE_SCHEMA
             )
-        rows, inverse = np.unique(np.column_stack([x, t_x, big_t]), axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        ux, utx, ut = rows[:, 0], rows[:, 1], rows[:, 2]
+        grouped = aggregate(x, t_x, big_t)
+        inverse = grouped.inverse
+        ux, utx, ut = (grouped.column(i) for i in range(3))
         alive = purchases.probability_alive(ux, utx, ut)
         cumulative = np.column_stack(
             [np.zeros(len(ux))]

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 
@@ -43,8 +44,6 @@ ORDERS = pa.schema(
         ("day", pa.int32()),
         ("revenue", pa.float64()),
         ("cost", pa.float64()),
-        ("costed", pa.int32()),
-        ("channel", pa.string()),
     ]
 )
 CONTACTS = pa.schema([("customer_id", pa.int64()), ("day", pa.int32()), ("channel", pa.string())])
@@ -57,7 +56,7 @@ class ValueInputs:
 
     customers: id, merged_into_id (0 when surviving), stage (current, '' if none), known
     (1 when registered: an identifier other than a cookie, an e-mail or a phone);
-    orders: customer_id, day, revenue, cost, costed (1 when the cost is known), channel;
+    orders: customer_id, day, revenue, cost (0 when unknown), costed (1 when the cost is known);
     interactions: customer_id, day, channel; cases: customer_id, day.
     """
 
@@ -81,15 +80,18 @@ def load_value_inputs(url: str, as_of: date) -> ValueInputs:
         "THEN 1 ELSE 0 END AS known FROM customers c",
         CUSTOMERS,
     )
+    # Every value crossing from sqlite3 into Arrow costs a Python object: read only what the
+    # analytics use, and derive ``costed`` from the missing costs in Arrow.
     orders = read_arrow(
         url,
         f"SELECT customer_id, {_day('ordered_at', d)} AS day, "  # noqa: S608
-        f"{_real('revenue', d)} AS revenue, {_real('COALESCE(cost, 0)', d)} AS cost, "
-        "CASE WHEN cost IS NULL THEN 0 ELSE 1 END AS costed, "
-        "COALESCE(channel, '') AS channel "
+        f"{_real('revenue', d)} AS revenue, {_real('cost', d)} AS cost "
         f"FROM orders WHERE ordered_at < {before}",
         ORDERS,
     )
+    costed = pc.is_valid(orders["cost"]).cast(pa.int32())
+    orders = orders.set_column(3, "cost", pc.fill_null(orders["cost"], 0.0))
+    orders = orders.append_column("costed", costed)
     interactions = read_arrow(
         url,
         f"SELECT customer_id, {_day('occurred_at', d)} AS day, channel "  # noqa: S608

@@ -6,39 +6,50 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clientbook.analytics.btyd import BGNBD, GammaGamma, ParetoNBD, summary_data
+from clientbook.analytics.btyd import BGNBD, GammaGamma, ParetoNBD, _base, summary_data
+from clientbook.analytics.btyd._base import WARM_SAMPLE, aggregate, maximise
+from clientbook.analytics.btyd.bgnbd import _objective
+from clientbook.analytics.btyd.simulate import bgnbd_histories, bgnbd_purchases
 from clientbook.errors import InvalidInput
 
 
-def simulate_bgnbd(n: int, r: float, alpha: float, a: float, b: float, seed: int) -> tuple:
-    """Customers from a known BG/NBD process observed for a whole number of days."""
-    rng = np.random.default_rng(seed)
-    T = rng.integers(30, 366, n).astype(float)
-    lam = rng.gamma(r, 1 / alpha, n)
-    p = rng.beta(a, b, n)
-    x = np.zeros(n)
-    t_x = np.zeros(n)
-    t = np.zeros(n)
-    alive = np.ones(n, dtype=bool)
-    while alive.any():
-        idx = np.flatnonzero(alive)
-        t[idx] += rng.exponential(1 / lam[idx])
-        bought = t[idx] <= T[idx]
-        done = idx[~bought]
-        alive[done] = False
-        buyers = idx[bought]
-        x[buyers] += 1
-        t_x[buyers] = t[buyers]
-        alive[buyers[rng.random(len(buyers)) < p[buyers]]] = False
-    return x, np.floor(t_x), T
+def test_simulated_purchases_follow_the_model() -> None:
+    truth = {"r": 0.5, "alpha": 10.0, "a": 0.8, "b": 2.5}
+    customer, time = bgnbd_purchases(np.full(200_000, 52.0), **truth, seed=3)
+    counts = np.bincount(customer, minlength=200_000)
+    model = BGNBD.from_params(**truth)
+    assert counts.mean() == pytest.approx(float(model.expected_purchases(52.0)), rel=0.02)
+    # P(X(t) = 0) = (alpha / (alpha + t))^r under BG/NBD
+    assert np.mean(counts == 0) == pytest.approx((10.0 / 62.0) ** 0.5, rel=0.01)
+    assert np.all((time > 0) & (time <= 52.0))
 
 
 def test_bgnbd_recovers_known_parameters() -> None:
     truth = {"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.5}
-    x, t_x, T = simulate_bgnbd(40_000, **truth, seed=7)
+    T = np.random.default_rng(7).integers(30, 366, 40_000).astype(float)
+    x, t_x, T = bgnbd_histories(T, **truth, seed=7, days_per_unit=1.0)
     model = BGNBD().fit(x, t_x, T)
     for name, value in truth.items():
         assert model.params[name] == pytest.approx(value, rel=0.15), name
+
+
+def test_a_large_base_warm_starts_to_the_same_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above 5 x WARM_SAMPLE customers the fit starts from a sample's optimum (BFGS)."""
+    T = np.random.default_rng(8).integers(52, 105, 5 * WARM_SAMPLE + 1).astype(float)
+    x, t_x, T = bgnbd_histories(T, r=0.24, alpha=4.4, a=0.79, b=2.4, seed=8, days_per_unit=7.0)
+    with monkeypatch.context() as patch:  # the L-BFGS-B fallback must not be needed
+        patch.setattr(_base, "maximise", None)
+        warm = BGNBD().fit(x, t_x, T)
+    start = np.log(np.array([1.0, float(np.mean(T)) / 4.0, 1.0, 1.0]))
+    values, loglik = maximise(_objective(aggregate(x, t_x, T)), start, gradient=True, weight=len(x))
+    assert list(warm.params.values()) == pytest.approx(list(values), rel=1e-5)
+    assert warm.log_likelihood == pytest.approx(loglik, abs=1e-4)
+
+
+def test_aggregate_counts_distinct_rows() -> None:
+    grouped = aggregate(np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.5, 0.0, 0.5, 2.0]))
+    rows = sorted(zip(grouped.column(0), grouped.column(1), grouped.counts, strict=True))
+    assert rows == [(0.0, 0.0, 1.0), (1.0, 0.5, 2.0), (1.0, 2.0, 1.0)]
 
 
 def test_time_unit_scales_only_alpha(cdnow: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ A lifetimes-like API::
     model.conditional_expected_purchases(52, summary["frequency"], summary["recency"], summary["T"])
 """
 
+from clientbook.analytics.btyd._base import aggregate
 from clientbook.analytics.btyd.bgnbd import BGNBD
 from clientbook.analytics.btyd.gamma_gamma import GammaGamma
 from clientbook.analytics.btyd.pareto_nbd import ParetoNBD
@@ -28,6 +29,7 @@ __all__ = [
     "TIME_UNITS",
     "GammaGamma",
     "ParetoNBD",
+    "aggregate",
     "calibration_and_holdout",
     "summary_data",
     "unit_days",

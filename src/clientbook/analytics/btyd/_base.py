@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy.optimize import minimize
 
 from clientbook.errors import InvalidInput
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 ArrayLike = Any  # numpy arrays, pandas Series, lists: anything np.asarray accepts
 
 
@@ -37,22 +40,68 @@ def check_history(frequency: FloatArray, recency: FloatArray, T: FloatArray) -> 
         raise InvalidInput("recency must be 0 for a customer with no repeat transaction.")
 
 
-def aggregate(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
-    """Collapse identical rows: the distinct rows (column by column) and how often each occurs.
+def wsum(weights: FloatArray, values: FloatArray) -> float:
+    """sum(weights * values), on one thread.
+
+    A BLAS dot product (``@``) of long vectors starts threads; on a shared two-core machine they
+    wait for each other and cost several times the sum itself (measured: 3.6 s against 0.6 s of
+    CPU for a 1,000,000-customer BG/NBD fit).
+    """
+    return float(np.einsum("i,i->", weights, values))
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Distinct rows of some columns and how often each occurs.
+
+    ``values[i]`` holds the distinct values of column ``i`` (sorted) and ``codes[i]`` the index,
+    in ``values[i]``, of each distinct row's value, so that terms depending on one column only
+    can be computed once per distinct value.
+    """
+
+    values: tuple[FloatArray, ...]
+    codes: tuple[IntArray, ...]
+    counts: FloatArray
+    inverse: IntArray  # the distinct row of each input row
+
+    def column(self, i: int) -> FloatArray:
+        """Column ``i`` of the distinct rows."""
+        return self.values[i][self.codes[i]]
+
+
+def aggregate(*columns: FloatArray) -> Grouped:
+    """Collapse identical rows (hashing, no sort of the rows).
 
     Log-likelihoods are sums over customers, so customers with the same history contribute the
     same term; with histories measured in whole days or weeks this shrinks the work many-fold.
     """
-    stacked = np.column_stack(columns)
-    unique, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [unique[:, i].copy() for i in range(unique.shape[1])], counts.astype(np.float64)
+    values, column_codes = [], []
+    key: IntArray | None = None
+    for column in columns:
+        codes, distinct = pd.factorize(column, sort=True)
+        values.append(np.asarray(distinct, dtype=np.float64))
+        column_codes.append(codes.astype(np.int64))
+        if key is None:
+            key = column_codes[-1]
+            continue
+        if int(key.max()) + 1 > 2**62 // len(distinct):  # renumber the key before it overflows
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * len(distinct) + column_codes[-1]
+    group = pd.factorize(key)[0].astype(np.int64)
+    counts = np.bincount(group).astype(np.float64)
+    first = np.empty(len(counts), dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
+    return Grouped(tuple(values), tuple(c[first] for c in column_codes), counts, group)
 
 
-Objective = Callable[[FloatArray], tuple[float, FloatArray | None]]
+GradientObjective = Callable[[FloatArray], tuple[float, FloatArray]]
+#: Customers in the sample that warm-starts the fit of a large base (see :func:`fit_grouped`).
+WARM_SAMPLE = 20_000
+BOUND = 15.0  # |log-parameter| <= BOUND
 
 
 def maximise(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]] | Callable[[FloatArray], float],
+    objective: GradientObjective | Callable[[FloatArray], float],
     start: FloatArray,
     *,
     gradient: bool,
@@ -65,19 +114,9 @@ def maximise(
     of customers) so that its tolerances do not depend on the size of the base.
     Returns the parameters (not logged) and the log-likelihood at the optimum.
     """
-
-    def negative(theta: FloatArray) -> Any:
-        if gradient:
-            value, grad = objective(theta)  # type: ignore[misc]
-            if not np.isfinite(value):
-                return 1e10, np.zeros_like(theta)
-            return -value / weight, -np.asarray(grad) / weight
-        value = objective(theta)
-        return -float(value) / weight if np.isfinite(value) else 1e10  # type: ignore[arg-type]
-
-    bounds = [(-15.0, 15.0)] * len(start)
+    bounds = [(-BOUND, BOUND)] * len(start)
     result = minimize(
-        negative,
+        _negative(objective, gradient, weight),
         start,
         jac=gradient,
         method="L-BFGS-B",
@@ -88,6 +127,64 @@ def maximise(
     value = objective(theta)
     loglik = float(value[0] if isinstance(value, tuple) else value)
     return np.exp(theta), loglik
+
+
+def fit_grouped(
+    build: Callable[[Grouped], GradientObjective],
+    columns: tuple[FloatArray, ...],
+    start: FloatArray,
+) -> tuple[FloatArray, float]:
+    """Maximise the log-likelihood ``build`` makes of the grouped ``columns`` (one per customer).
+
+    A base of more than five times ``WARM_SAMPLE`` customers is first fitted on a systematic
+    sample of about ``WARM_SAMPLE`` of them; the full fit then starts from that optimum with
+    BFGS seeded with the sample's inverse Hessian (per customer, the curvature is the same in
+    expectation), which converges in a handful of evaluations instead of a few dozen. The
+    answer is the full base's maximum either way; when BFGS fails or leaves the bounds, the
+    fit falls back to L-BFGS-B from ``start``.
+    """
+    n = len(columns[0])
+    objective = build(aggregate(*columns))
+    if n > 5 * WARM_SAMPLE:
+        sample = tuple(column[:: n // WARM_SAMPLE] for column in columns)
+        warm = _bfgs(build(aggregate(*sample)), start, len(sample[0]), None)
+        final = None if warm is None else _bfgs(objective, warm.x, n, warm.hess_inv)
+        if final is not None:
+            return np.exp(final.x), float(objective(final.x)[0])
+    return maximise(objective, start, gradient=True, weight=n)
+
+
+def _bfgs(
+    objective: GradientObjective, start: FloatArray, weight: float, hess_inv: Any
+) -> Any | None:
+    """BFGS (from an inverse Hessian when given); None unless it converges within the bounds."""
+    options: dict[str, Any] = {"gtol": 1e-8, "maxiter": 500}
+    if hess_inv is not None:
+        options["hess_inv0"] = (hess_inv + hess_inv.T) / 2.0
+    try:
+        with np.errstate(all="ignore"):
+            result = minimize(
+                _negative(objective, True, weight), start, jac=True, method="BFGS", options=options
+            )
+    except ValueError:  # an inverse Hessian that is not positive definite
+        return None
+    inside = np.all(np.isfinite(result.x)) and np.all(np.abs(result.x) < BOUND)
+    return result if result.success and inside else None
+
+
+def _negative(objective: Any, gradient: bool, weight: float) -> Callable[[FloatArray], Any]:
+    """The negated log-likelihood per customer, as the optimisers minimise it."""
+
+    def negative(theta: FloatArray) -> Any:
+        if gradient:
+            value, grad = objective(theta)
+            if not np.isfinite(value):
+                return 1e10, np.zeros_like(theta)
+            return -value / weight, -np.asarray(grad) / weight
+        value = objective(theta)
+        return -float(value) / weight if np.isfinite(value) else 1e10
+
+    return negative
 
 
 class FittedModel:

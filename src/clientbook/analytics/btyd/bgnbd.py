@@ -23,10 +23,13 @@ from clientbook.analytics.btyd._base import (
     ArrayLike,
     FittedModel,
     FloatArray,
-    aggregate,
+    GradientObjective,
+    Grouped,
+    IntArray,
     as_float,
     check_history,
-    maximise,
+    fit_grouped,
+    wsum,
 )
 
 
@@ -39,40 +42,8 @@ class BGNBD(FittedModel):
         """Fit on per-customer (x, t_x, T); returns the fitted model."""
         x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
         check_history(x, t_x, t)
-        (ux, utx, ut), n = aggregate(x, t_x, t)
-        xs, x_index = np.unique(ux, return_inverse=True)
-        positive = ux > 0
-        b_shift = np.where(positive, ux - 1.0, 0.0)
-
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            r, alpha, a, b = np.exp(theta)
-            # Terms that depend on x only are computed once per distinct x.
-            lg = (gammaln(r + xs) - gammaln(r) + gammaln(b + xs) - gammaln(a + b + xs))[x_index]
-            dg_r = (digamma(r + xs))[x_index] - digamma(r)
-            dg_b = digamma(b + xs)[x_index] - digamma(b)
-            dg_ab = digamma(a + b) - digamma(a + b + xs)[x_index]
-            log_at = np.log(alpha + ut)
-            log_atx = np.log(alpha + utx)
-            a3 = -(r + ux) * log_at
-            with np.errstate(divide="ignore"):
-                a4 = np.where(
-                    positive,
-                    np.log(a) - np.log(np.where(positive, b + b_shift, 1.0)) - (r + ux) * log_atx,
-                    -np.inf,
-                )
-            lse = np.logaddexp(a3, a4)
-            p3 = np.exp(a3 - lse)
-            p4 = 1.0 - p3
-            ll = lg + r * np.log(alpha) + gammaln(a + b) - gammaln(b) + lse
-            g_r = dg_r + np.log(alpha) - p3 * log_at - p4 * log_atx
-            g_alpha = r / alpha - p3 * (r + ux) / (alpha + ut) - p4 * (r + ux) / (alpha + utx)
-            g_a = dg_ab + p4 / a
-            g_b = dg_ab + dg_b - p4 / np.where(positive, b + b_shift, 1.0)
-            grad = np.array([n @ g_r * r, n @ g_alpha * alpha, n @ g_a * a, n @ g_b * b])
-            return float(n @ ll), grad
-
         start = np.log(np.array([1.0, max(float(np.mean(t)), 1e-3) / 4.0, 1.0, 1.0]))
-        values, self.log_likelihood = maximise(objective, start, gradient=True, weight=len(x))
+        values, self.log_likelihood = fit_grouped(_objective, (x, t_x, t), start)
         self.params = dict(zip(self.param_names, map(float, values), strict=True))
         self.n_customers = len(x)
         return self
@@ -131,9 +102,74 @@ class BGNBD(FittedModel):
         return np.asarray(head + betaln(a, b + x) - betaln(a, b) + np.logaddexp(a3, a4))
 
 
+def _counts(codes: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    """Sum of ``weights`` by code."""
+    return np.bincount(codes, weights, size).astype(np.float64, copy=False)
+
+
 def _arrays(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
     return (
         np.asarray(frequency, dtype=np.float64),
         np.asarray(recency, dtype=np.float64),
         np.asarray(T, dtype=np.float64),
     )
+
+
+def _objective(grouped: Grouped) -> GradientObjective:
+    """The log-likelihood of the distinct histories and its gradient in log-parameters.
+
+    Per customer, ll = g(x) + r log alpha - (r + x) log(alpha + T) + [x > 0] softplus(z) with
+    z = log a - log(b + x - 1) + (r + x) (log(alpha + T) - log(alpha + t_x)). Every term but
+    the softplus depends on x alone or on T alone, so it is summed once per distinct value;
+    only the softplus and its derivative are computed per distinct (x, t_x, T) with x > 0.
+    """
+    (xs, txs, ts), (ix, itx, it), n = grouped.values, grouped.codes, grouped.counts
+    total = float(n.sum())
+    per_x = _counts(ix, n, len(xs))  # customers with each x
+    per_t = _counts(it, n, len(ts))  # customers with each T
+    x_per_t = _counts(it, n * xs[ix], len(ts))  # sum of x over customers with each T
+    pos = xs[ix] > 0
+    ix, itx, it, n = ix[pos], itx[pos], it[pos], n[pos]
+    x_row = xs[ix]
+    b_shift = np.where(xs > 0, xs - 1.0, 0.0)
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha, a, b = np.exp(theta)
+        log_t, log_tx = np.log(alpha + ts), np.log(alpha + txs)
+        inv_t, inv_tx = 1.0 / (alpha + ts), 1.0 / (alpha + txs)
+        g_x = gammaln(r + xs) - gammaln(r) + gammaln(b + xs) - gammaln(a + b + xs)
+        log_ratio = log_t[it]
+        log_ratio -= log_tx[itx]  # log((alpha + T) / (alpha + t_x)) >= 0
+        c_x = np.where(xs > 0, np.log(a) - np.log(b + b_shift), 0.0)
+        rx = x_row + r
+        z = rx * log_ratio
+        z += c_x[ix]
+        # softplus(z) = z + log1p(exp(-z)); z is bounded below (log-parameters are bounded).
+        u = np.exp(-np.maximum(z, -700.0))
+        weight = n / (1.0 + u)  # customers x P(dropped out after the last purchase | history)
+        ll = (
+            wsum(per_x, g_x)
+            + total * (r * np.log(alpha) + gammaln(a + b) - gammaln(b))
+            - wsum(r * per_t + x_per_t, log_t)
+            + wsum(n, z)
+            + wsum(n, np.log1p(u))
+        )
+        dead_x = _counts(ix, weight, len(xs))
+        grad = np.array(
+            [
+                wsum(per_x, digamma(r + xs) - digamma(r))
+                + total * np.log(alpha)
+                - wsum(per_t, log_t)
+                + wsum(weight, log_ratio),
+                total * r / alpha
+                - wsum(r * per_t + x_per_t, inv_t)
+                + wsum(weight, rx * (inv_t[it] - inv_tx[itx])),
+                total * digamma(a + b) - wsum(per_x, digamma(a + b + xs)) + dead_x.sum() / a,
+                total * (digamma(a + b) - digamma(b))
+                + wsum(per_x, digamma(b + xs) - digamma(a + b + xs))
+                - wsum(dead_x[xs > 0], 1.0 / (b + b_shift[xs > 0])),
+            ]
+        )
+        return float(ll), grad * np.array([r, alpha, a, b])
+
+    return objective

@@ -25,9 +25,11 @@ from clientbook.analytics.btyd._base import (
     ArrayLike,
     FittedModel,
     FloatArray,
-    aggregate,
+    GradientObjective,
+    Grouped,
     as_float,
-    maximise,
+    fit_grouped,
+    wsum,
 )
 from clientbook.errors import InvalidInput
 
@@ -47,31 +49,8 @@ class GammaGamma(FittedModel):
             raise InvalidInput("monetary_value must be > 0 for customers with repeat purchases.")
         if keep.sum() < 3:
             raise InvalidInput("Gamma-Gamma needs at least 3 customers with repeat purchases.")
-        (x, m), n = aggregate(x_all[keep], m_all[keep])
-        log_m, log_x = np.log(m), np.log(x)
-
-        def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-            p, q, g = np.exp(theta)
-            px = p * x
-            log_gxm = np.log(g + x * m)
-            ll = (
-                gammaln(px + q)
-                - gammaln(px)
-                - gammaln(q)
-                + q * np.log(g)
-                + (px - 1.0) * log_m
-                + px * log_x
-                - (px + q) * log_gxm
-            )
-            dg = digamma(px + q)
-            g_p = x * (dg - digamma(px) + log_m + log_x - log_gxm)
-            g_q = dg - digamma(q) + np.log(g) - log_gxm
-            g_g = q / g - (px + q) / (g + x * m)
-            grad = np.array([n @ g_p * p, n @ g_q * q, n @ g_g * g])
-            return float(n @ ll), grad
-
-        start = np.log(np.array([1.0, 1.0, max(float(np.mean(m)), 1e-3)]))
-        values, self.log_likelihood = maximise(objective, start, gradient=True, weight=keep.sum())
+        start = np.log(np.array([1.0, 1.0, max(float(np.mean(m_all[keep])), 1e-3)]))
+        values, self.log_likelihood = fit_grouped(_objective, (x_all[keep], m_all[keep]), start)
         self.params = dict(zip(self.param_names, map(float, values), strict=True))
         self.n_customers = int(keep.sum())
         return self
@@ -91,3 +70,31 @@ class GammaGamma(FittedModel):
         """The population mean spend per transaction, p * gamma / (q - 1) (needs q > 1)."""
         p, q, g = self._require_fit().values()
         return float(p * g / (q - 1.0)) if q > 1.0 else float("nan")
+
+
+def _objective(grouped: Grouped) -> GradientObjective:
+    """The log-likelihood of the distinct (x, mean spend) pairs, with its gradient."""
+    x, m, n = grouped.column(0), grouped.column(1), grouped.counts
+    log_m, log_x = np.log(m), np.log(x)
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        p, q, g = np.exp(theta)
+        px = p * x
+        log_gxm = np.log(g + x * m)
+        ll = (
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(g)
+            + (px - 1.0) * log_m
+            + px * log_x
+            - (px + q) * log_gxm
+        )
+        dg = digamma(px + q)
+        g_p = x * (dg - digamma(px) + log_m + log_x - log_gxm)
+        g_q = dg - digamma(q) + np.log(g) - log_gxm
+        g_g = q / g - (px + q) / (g + x * m)
+        grad = np.array([wsum(n, g_p) * p, wsum(n, g_q) * q, wsum(n, g_g) * g])
+        return wsum(n, ll), grad
+
+    return objective

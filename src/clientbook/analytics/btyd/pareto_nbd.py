@@ -28,6 +28,7 @@ from clientbook.analytics.btyd._base import (
     as_float,
     check_history,
     maximise,
+    wsum,
 )
 
 
@@ -58,12 +59,14 @@ class ParetoNBD(FittedModel):
         """Fit on per-customer (x, t_x, T); returns the fitted model."""
         x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
         check_history(x, t_x, t)
-        (ux, utx, ut), n = aggregate(x, t_x, t)
+        grouped = aggregate(x, t_x, t)
+        ux, utx, ut = (grouped.column(i) for i in range(3))
+        n = grouped.counts
 
         def objective(theta: FloatArray) -> float:
             r, alpha, s, beta = np.exp(theta)
             ll = _log_likelihood(r, alpha, s, beta, ux, utx, ut)
-            return float(n @ ll) if np.all(np.isfinite(ll)) else -np.inf
+            return wsum(n, ll) if np.all(np.isfinite(ll)) else -np.inf
 
         scale = max(float(np.mean(t)), 1e-3)
         start = np.log(np.array([0.5, scale / 4.0, 0.5, scale]))
