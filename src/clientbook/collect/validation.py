@@ -58,15 +58,27 @@ def _as_text(series: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+def _absent(col: Column, index: pd.Index) -> pd.Series:
+    """A column the file lacks: its default, typed like the column would be."""
+    dtypes = {"float": "float64", "int": "Int64", "datetime": "datetime64[ns, UTC]"}
+    if col.default is None and col.type in dtypes:
+        return pd.Series(None, index=index, dtype=dtypes[col.type])
+    return pd.Series([col.default] * len(index), index=index, dtype=object)
+
+
 def validate(
     frame: pd.DataFrame, columns: Sequence[Column], first_line: int, file_name: str
 ) -> pd.DataFrame:
-    """Return the typed frame, or raise InvalidInput naming each bad row (line, column, reason)."""
+    """Return the typed frame, or raise InvalidInput naming each bad row (line, column, reason).
+
+    Numbers come back as float64 (int columns as Int64), instants as UTC datetime64, dates and
+    text as objects; a missing cell is NaN/NA/NaT in typed columns and ``None`` in the others.
+    """
     problems: list[tuple[Any, str, str]] = []
     out = pd.DataFrame(index=frame.index)
     for col in columns:
         if col.name not in frame.columns:
-            out[col.name] = pd.Series([col.default] * len(frame), index=frame.index, dtype=object)
+            out[col.name] = _absent(col, frame.index)
             continue
         raw = frame[col.name]
         text = _as_text(raw)
@@ -118,7 +130,8 @@ def validate(
                 series = checked
         for i in np.flatnonzero(bad):
             problems.append((i, col.name, reason))
-        series = series.astype(object).where(pd.notna(series), col.default)
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            series = series.astype(object).where(series.notna(), col.default)
         out[col.name] = series
     if problems:
         problems.sort()
