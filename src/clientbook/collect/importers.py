@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from clientbook.collect.bulk import bulk_session, reserve_ids, write_frame
@@ -105,17 +105,29 @@ def _existing(session: Session, column: Any, source_column: Any, source: str) ->
     return set(session.scalars(select(column).where(source_column == source)))
 
 
+def _stored_records(ctx: Context, wanted: list[str]) -> Iterable[tuple[str, int]]:
+    """(record id, customer id) of the ``wanted`` records the customer source already has."""
+    records = select(SourceRecord.source_record_id, SourceRecord.customer_id).where(
+        SourceRecord.source == ctx.customer_source
+    )
+    stored = ctx.session.scalar(
+        select(func.count()).where(SourceRecord.source == ctx.customer_source)
+    )
+    if (stored or 0) <= 2 * len(wanted):  # reading the whole source is cheaper than lookups
+        yield from ctx.session.execute(records).tuples()
+        return
+    for chunk in _chunks(wanted, 20_000):
+        yield from ctx.session.execute(
+            records.where(SourceRecord.source_record_id.in_(chunk))
+        ).tuples()
+
+
 def customer_ids(ctx: Context, refs: Iterable[str]) -> dict[str, int]:
     """Customer ids of the records ``refs`` of the customer source; unknown ones are created."""
     wanted = sorted(set(refs) - set(ctx.record_cache))
-    for chunk in _chunks(wanted, 20_000):
-        found = ctx.session.execute(
-            select(SourceRecord.source_record_id, SourceRecord.customer_id).where(
-                SourceRecord.source == ctx.customer_source,
-                SourceRecord.source_record_id.in_(chunk),
-            )
-        )
-        ctx.record_cache.update({record: customer for record, customer in found})
+    if not wanted:
+        return ctx.record_cache
+    ctx.record_cache.update(_stored_records(ctx, wanted))
     missing = [r for r in wanted if r not in ctx.record_cache]
     if missing:
         created = _create_customers(
@@ -123,6 +135,13 @@ def customer_ids(ctx: Context, refs: Iterable[str]) -> dict[str, int]:
         )
         ctx.record_cache.update(zip(missing, created.tolist(), strict=True))
     return ctx.record_cache
+
+
+def customer_column(ctx: Context, refs: pd.Series) -> np.ndarray:
+    """The customer id of each record in ``refs`` (unknown records become customers)."""
+    codes, uniques = pd.factorize(refs)
+    known = customer_ids(ctx, uniques)
+    return np.fromiter((known[r] for r in uniques), dtype=np.int64, count=len(uniques))[codes]
 
 
 CUSTOMER_FIELDS: tuple[str, ...] = ("first_name", "last_name", "email", "phone", "birth_date")
@@ -134,10 +153,10 @@ def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarr
     ids = reserve_ids(ctx.session, _table(Customer), len(rows))
     fields = [f for f in CUSTOMER_FIELDS if f in rows.columns]
     write_frame(ctx.session, _table(Customer), rows[fields].assign(id=ids))
-    kept = rows.drop(columns=[c for c in ("account_role",) if c in rows.columns])
+    kept = [c for c in rows.columns if c != "account_role"]
+    cells = zip(*(_rows(rows[[c]]) for c in kept), strict=True) if kept else iter(())
     attributes = [
-        json.dumps({k: str(v) for k, v in record.items() if v is not None})
-        for record in _rows(kept)
+        json.dumps({k: str(v) for c in row for k, v in c.items() if v is not None}) for row in cells
     ]
     records = pd.DataFrame(
         {
@@ -315,16 +334,17 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     # An order's cost is known only when every line has one; its brand only when they agree.
     orders["cost"] = orders["cost"].where(orders["costed"] == orders["lines"])
     orders["brand"] = orders["brand"].where(orders["brands"] <= 1)
-    customers = customer_ids(ctx, orders["customer_id"].unique())
-    orders["customer_id"] = orders["customer_id"].map(customers)
+    orders["customer_id"] = customer_column(ctx, orders["customer_id"])
     orders["currency"] = orders["currency"].fillna("EUR")
-    pks = reserve_ids(ctx.session, _table(Order), len(orders))
-    columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "currency", "channel"]
-    write_frame(
-        ctx.session,
-        _table(Order),
-        orders[[*columns, "location", "brand"]].assign(id=pks, source=ctx.source),
+    # Keys follow (customer, time): the customer index and key lookups then grow in order.
+    by_customer = np.lexsort(
+        (orders["ordered_at"].to_numpy("datetime64[ns]"), orders["customer_id"].to_numpy())
     )
+    pks = np.empty(len(orders), dtype=np.int64)
+    pks[by_customer] = reserve_ids(ctx.session, _table(Order), len(orders))
+    columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "currency", "channel"]
+    header = orders[[*columns, "location", "brand"]].assign(id=pks, source=ctx.source)
+    write_frame(ctx.session, _table(Order), header.iloc[by_customer])
     lines = pd.DataFrame(
         {
             "order_pk": pks[grouped.ngroup().to_numpy()],
@@ -336,6 +356,7 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
             "brand": new["brand"].to_numpy(),
         }
     )
+    lines = lines.sort_values("order_pk", kind="stable")
     write_frame(ctx.session, _table(OrderLine), lines, ctx.progress)
     return len(orders), len(frame) - len(new)
 
