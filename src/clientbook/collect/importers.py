@@ -114,12 +114,11 @@ def _stored_records(ctx: Context, wanted: list[str]) -> Iterable[tuple[str, int]
         select(func.count()).where(SourceRecord.source == ctx.customer_source)
     )
     if (stored or 0) <= 2 * len(wanted):  # reading the whole source is cheaper than lookups
-        yield from ctx.session.execute(records).tuples()
+        yield from ((r, c) for r, c in ctx.session.execute(records))
         return
     for chunk in _chunks(wanted, 20_000):
-        yield from ctx.session.execute(
-            records.where(SourceRecord.source_record_id.in_(chunk))
-        ).tuples()
+        found = ctx.session.execute(records.where(SourceRecord.source_record_id.in_(chunk)))
+        yield from ((r, c) for r, c in found)
 
 
 def customer_ids(ctx: Context, refs: Iterable[str]) -> dict[str, int]:
