@@ -147,16 +147,25 @@ CUSTOMER_FIELDS: tuple[str, ...] = ("first_name", "last_name", "email", "phone",
 CUSTOMER_FIELDS += ("gender", "street", "city", "postcode", "country")
 
 
+def _attributes(rows: pd.DataFrame) -> list[str]:
+    """Each row's present cells as a JSON object of strings, built column by column."""
+    parts = []
+    for name in rows.columns:
+        column = rows[name]
+        present = column.notna().to_numpy()
+        part = np.full(len(rows), "", dtype=object)
+        key = json.dumps(name)
+        part[present] = [f"{key}: {json.dumps(str(v))}" for v in column.to_numpy()[present]]
+        parts.append(part)
+    return ["{" + ", ".join(p for p in row if p) + "}" for row in zip(*parts, strict=True)]
+
+
 def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarray:
     """Insert one customer per record row, with its source record and identifiers."""
     ids = reserve_ids(ctx.session, _table(Customer), len(rows))
     fields = [f for f in CUSTOMER_FIELDS if f in rows.columns]
     write_frame(ctx.session, _table(Customer), rows[fields].assign(id=ids))
-    kept = [c for c in rows.columns if c != "account_role"]
-    cells = zip(*(_rows(rows[[c]]) for c in kept), strict=True) if kept else iter(())
-    attributes = [
-        json.dumps({k: str(v) for c in row for k, v in c.items() if v is not None}) for row in cells
-    ]
+    attributes = _attributes(rows.drop(columns=["account_role"], errors="ignore"))
     records = pd.DataFrame(
         {
             "source": source,
@@ -309,14 +318,12 @@ def _check_order_headers(frame: pd.DataFrame) -> None:
         )
 
 
-def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
-    """Rows sharing an order_id are the lines of one order; stored orders are skipped."""
-    _check_order_headers(frame)
-    existing = _existing(ctx.session, Order.order_id, Order.source, ctx.source)
-    new = frame[~frame["order_id"].isin(existing)] if existing else frame
-    if new.empty:
-        return 0, len(frame)
-    grouped = new.groupby("order_id", sort=False)
+def _order_headers(lines: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per order, the order of each line (as a row number) and each line's number."""
+    if lines["order_id"].is_unique:  # one line per order: nothing to group
+        orders = lines.reset_index(drop=True)
+        return orders, np.arange(len(lines)), np.ones(len(lines), dtype=np.int64)
+    grouped = lines.groupby("order_id", sort=False)
     orders = grouped.agg(
         customer_id=("customer_id", "first"),
         ordered_at=("ordered_at", "first"),
@@ -333,6 +340,17 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     # An order's cost is known only when every line has one; its brand only when they agree.
     orders["cost"] = orders["cost"].where(orders["costed"] == orders["lines"])
     orders["brand"] = orders["brand"].where(orders["brands"] <= 1)
+    return orders, grouped.ngroup().to_numpy(), grouped.cumcount().to_numpy() + 1
+
+
+def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
+    """Rows sharing an order_id are the lines of one order; stored orders are skipped."""
+    _check_order_headers(frame)
+    existing = _existing(ctx.session, Order.order_id, Order.source, ctx.source)
+    new = frame[~frame["order_id"].isin(existing)] if existing else frame
+    if new.empty:
+        return 0, len(frame)
+    orders, group, line_no = _order_headers(new)
     orders["customer_id"] = customer_column(ctx, orders["customer_id"])
     orders["currency"] = orders["currency"].fillna("EUR")
     # Keys follow (customer, time): the customer index and key lookups then grow in order.
@@ -346,8 +364,8 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     write_frame(ctx.session, _table(Order), header.iloc[by_customer])
     lines = pd.DataFrame(
         {
-            "order_pk": pks[grouped.ngroup().to_numpy()],
-            "line_no": grouped.cumcount().to_numpy() + 1,
+            "order_pk": pks[group],
+            "line_no": line_no,
             "sku": new["product_id"].to_numpy(),
             "quantity": new["quantity"].fillna(1).to_numpy(),
             "revenue": new["revenue"].to_numpy(),

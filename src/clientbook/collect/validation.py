@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clientbook.errors import InvalidInput, UsageError
 
@@ -54,8 +56,23 @@ def rename(frame: pd.DataFrame, mapping: dict[str, str], columns: Sequence[Colum
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.mask(text == "")
+    """Cells as stripped text (Arrow-backed, so string work runs in C); blank is missing."""
+    try:
+        cells = pa.array(series, type=pa.string(), from_pandas=True)
+    except pa.ArrowException:  # numbers, booleans, mixed cells from Parquet or JSON
+        cells = pa.array(series.astype("string"), type=pa.string(), from_pandas=True)
+    cells = pc.utf8_trim_whitespace(cells)
+    cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+    return pd.Series(pd.arrays.ArrowStringArray(cells), index=series.index)
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Numbers of the text cells; cells that are not numbers become NaN."""
+    try:
+        cells = pc.cast(pa.array(text.array), pa.float64())  # fast path: every cell a number
+    except pa.ArrowInvalid:
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.Series(cells.to_numpy(zero_copy_only=False), index=text.index)
 
 
 def _absent(col: Column, index: pd.Index) -> pd.Series:
@@ -89,7 +106,7 @@ def validate(
             for i in np.flatnonzero(~present):
                 problems.append((i, col.name, "missing value"))
         if col.type in ("int", "float"):
-            values = pd.to_numeric(text, errors="coerce")
+            values = _numbers(text)
             bad = present & values.isna().to_numpy()
             reason = "not a number"
             if col.type == "int":
