@@ -216,3 +216,35 @@ def test_bad_customer_fields_are_reported(sqlite_url: str, tmp_path: Path) -> No
         "gender",
         "phone",
     ]
+
+
+def test_order_lines_known_and_new_customers_round_trip(database_url: str, tmp_path: Path) -> None:
+    people = [{"customer_id": f"L-{n}", "email": f"p{n}@example.com"} for n in range(5)]
+    import_file(database_url, "customers", write_csv(tmp_path / "loyalty.csv", people))
+    lines = [
+        ("O1", "L-3", "2026-02-01T10:30:00+02:00", "10.50", "4", "2", "Acme", "SKU1"),
+        ("O1", "L-3", "2026-02-01T10:30:00+02:00", "5.25", "", "", "Bolt", "SKU2"),
+        ("O2", "N-9", "2026-02-03", "7", "3", "1", "Acme", "SKU1"),
+    ]
+    columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "quantity", "brand"]
+    rows = [dict(zip([*columns, "product_id"], line, strict=True)) for line in lines]
+    path = write_csv(tmp_path / "till.csv", rows)
+    first = import_file(database_url, "orders", path, source="till", customer_source="loyalty")
+    assert (first.inserted, first.customers_created) == (2, 1)
+    with session_scope(database_url, write=False) as session:
+        orders = {o.order_id: o for o in session.scalars(select(Order))}
+        stored = session.execute(
+            select(OrderLine.order_pk, OrderLine.line_no, OrderLine.sku, OrderLine.quantity)
+        ).all()
+    o1, o2 = orders["O1"], orders["O2"]
+    assert (o1.revenue, o1.cost, o1.brand, o1.currency) == (15.75, None, None, "EUR")
+    assert (o2.revenue, o2.cost, o2.brand) == (7.0, 3.0, "Acme")
+    assert o1.ordered_at.replace(tzinfo=None) == pd.Timestamp("2026-02-01 08:30").to_pydatetime()
+    assert sorted(stored) == sorted(
+        [(o1.id, 1, "SKU1", 2), (o1.id, 2, "SKU2", 1), (o2.id, 1, "SKU1", 1)]
+    )
+    [l3] = find_customer_ids(database_url, "email", "p3@example.com")
+    assert o1.customer_id == l3
+    assert find_customer_ids(database_url, "source_record", "loyalty:N-9") == [o2.customer_id]
+    again = import_file(database_url, "orders", path, source="till", customer_source="loyalty")
+    assert (again.inserted, again.skipped, again.customers_created) == (0, 3, 0)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from clientbook.errors import InvalidInput, UsageError
@@ -24,6 +27,20 @@ def file_format(path: Path) -> str:
         ) from None
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Every column as text (Arrow-backed; PyArrow parses in parallel); empty cells missing."""
+    with path.open(newline="", encoding="utf-8-sig") as head:
+        names = next(csv.reader(head), [])
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        strings_can_be_null=True,
+        null_values=[""],
+    )
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    table = pacsv.read_csv(path, convert_options=convert, parse_options=parse)
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
 def read_frame(path: Path) -> tuple[pd.DataFrame, int]:
     """Read ``path``; return the rows and the line number of the first data row.
 
@@ -35,12 +52,11 @@ def read_frame(path: Path) -> tuple[pd.DataFrame, int]:
     kind = file_format(path)
     try:
         if kind == "csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-            return frame, 2
+            return _read_csv(path), 2
         if kind == "parquet":
             return pq.read_table(path).to_pandas(), 1
         return pd.read_json(path, lines=True, dtype=False), 1
-    except (ValueError, pd.errors.ParserError, OSError) as exc:
+    except (ValueError, pd.errors.ParserError, OSError, pa.ArrowException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidInput(
             f"Cannot read {path.name} as {kind}: {first}.",

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from clientbook.collect.bulk import bulk_session, reserve_ids, write_frame
 from clientbook.collect.files import read_frame
 from clientbook.collect.validation import Column, rename, validate
 from clientbook.errors import InvalidInput, UsageError
@@ -90,7 +92,8 @@ def _text(name: str, required: bool = False, max_length: int = 200) -> Column:
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dict("records")  # type: ignore[return-value]
+    """Records with ``None`` for every missing cell (timestamps stay ``pd.Timestamp``)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
 
 
 def _chunks(items: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
@@ -102,61 +105,98 @@ def _existing(session: Session, column: Any, source_column: Any, source: str) ->
     return set(session.scalars(select(column).where(source_column == source)))
 
 
+def _stored_records(ctx: Context, wanted: list[str]) -> Iterable[tuple[str, int]]:
+    """(record id, customer id) of the ``wanted`` records the customer source already has."""
+    records = select(SourceRecord.source_record_id, SourceRecord.customer_id).where(
+        SourceRecord.source == ctx.customer_source
+    )
+    stored = ctx.session.scalar(
+        select(func.count()).where(SourceRecord.source == ctx.customer_source)
+    )
+    if (stored or 0) <= 2 * len(wanted):  # reading the whole source is cheaper than lookups
+        yield from ((r, c) for r, c in ctx.session.execute(records))
+        return
+    for chunk in _chunks(wanted, 20_000):
+        found = ctx.session.execute(records.where(SourceRecord.source_record_id.in_(chunk)))
+        yield from ((r, c) for r, c in found)
+
+
 def customer_ids(ctx: Context, refs: Iterable[str]) -> dict[str, int]:
     """Customer ids of the records ``refs`` of the customer source; unknown ones are created."""
     wanted = sorted(set(refs) - set(ctx.record_cache))
-    for chunk in _chunks(wanted):
-        found = ctx.session.execute(
-            select(SourceRecord.source_record_id, SourceRecord.customer_id).where(
-                SourceRecord.source == ctx.customer_source,
-                SourceRecord.source_record_id.in_(chunk),
-            )
-        )
-        ctx.record_cache.update({record: customer for record, customer in found})
+    if not wanted:
+        return ctx.record_cache
+    ctx.record_cache.update(_stored_records(ctx, wanted))
     missing = [r for r in wanted if r not in ctx.record_cache]
     if missing:
-        created = _create_customers(ctx, [{"customer_id": r} for r in missing], ctx.customer_source)
-        ctx.record_cache.update(zip(missing, created, strict=True))
+        created = _create_customers(
+            ctx, pd.DataFrame({"customer_id": missing}, dtype=object), ctx.customer_source
+        )
+        ctx.record_cache.update(zip(missing, created.tolist(), strict=True))
     return ctx.record_cache
 
 
-def _create_customers(ctx: Context, rows: list[dict[str, Any]], source: str) -> list[int]:
+def customer_column(ctx: Context, refs: pd.Series) -> np.ndarray:
+    """The customer id of each record in ``refs`` (unknown records become customers)."""
+    codes, uniques = pd.factorize(refs)
+    known = customer_ids(ctx, uniques)
+    return np.fromiter((known[r] for r in uniques), dtype=np.int64, count=len(uniques))[codes]
+
+
+CUSTOMER_FIELDS: tuple[str, ...] = ("first_name", "last_name", "email", "phone", "birth_date")
+CUSTOMER_FIELDS += ("gender", "street", "city", "postcode", "country")
+
+
+def _attributes(rows: pd.DataFrame) -> list[str]:
+    """Each row's present cells as a JSON object of strings, built column by column."""
+    parts = []
+    for name in rows.columns:
+        column = rows[name]
+        present = column.notna().to_numpy()
+        part = np.full(len(rows), "", dtype=object)
+        key = json.dumps(name)
+        part[present] = [f"{key}: {json.dumps(str(v))}" for v in column.to_numpy()[present]]
+        parts.append(part)
+    return ["{" + ", ".join(p for p in row if p) + "}" for row in zip(*parts, strict=True)]
+
+
+def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarray:
     """Insert one customer per record row, with its source record and identifiers."""
-    fields: tuple[str, ...] = ("first_name", "last_name", "email", "phone", "birth_date")
-    fields += ("gender", "street", "city", "postcode", "country")
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        values = [{f: r.get(f) for f in fields} | {"traits": {}} for r in chunk]
-        ids += list(
-            ctx.session.scalars(
-                insert(Customer).returning(Customer.id, sort_by_parameter_order=True), values
-            )
-        )
-    records = []
-    identifiers = []
-    for row, cid in zip(rows, ids, strict=True):
-        attributes = {k: str(v) for k, v in row.items() if v is not None and k != "account_role"}
-        records.append(
+    ids = reserve_ids(ctx.session, _table(Customer), len(rows))
+    fields = [f for f in CUSTOMER_FIELDS if f in rows.columns]
+    write_frame(ctx.session, _table(Customer), rows[fields].assign(id=ids))
+    attributes = _attributes(rows.drop(columns=["account_role"], errors="ignore"))
+    records = pd.DataFrame(
+        {
+            "source": source,
+            "source_record_id": rows["customer_id"].to_numpy(),
+            "customer_id": ids,
+            "attributes": attributes,
+        }
+    )
+    write_frame(ctx.session, _table(SourceRecord), records)
+    identifiers = [
+        pd.DataFrame(
             {
-                "source": source,
-                "source_record_id": row["customer_id"],
-                "customer_id": cid,
-                "attributes": attributes,
+                "type": "source_record",
+                "value": (source + ":" + rows["customer_id"].astype(str)).to_numpy(),
+                "customer_id": ids,
             }
         )
-        identifiers.append(("source_record", f"{source}:{row['customer_id']}", cid))
-        for kind in CUSTOMER_IDENTIFIER_COLUMNS:
-            if row.get(kind):
-                identifiers.append((kind, row[kind], cid))
-    for chunk in _chunks(records):
-        ctx.session.execute(insert(_table(SourceRecord)), list(chunk))
-    id_rows = [
-        {"type": t, "value": v, "customer_id": c, "source": source} for t, v, c in identifiers
     ]
-    for chunk in _chunks(id_rows):
-        ctx.session.execute(insert(_table(Identifier)), list(chunk))
+    for kind in CUSTOMER_IDENTIFIER_COLUMNS:
+        if kind in rows.columns:
+            present = rows[kind].notna().to_numpy()
+            values = rows[kind].to_numpy()[present]
+            identifiers.append(
+                pd.DataFrame({"type": kind, "value": values, "customer_id": ids[present]})
+            )
+    write_frame(
+        ctx.session,
+        _table(Identifier),
+        pd.concat(identifiers, ignore_index=True).assign(source=source),
+    )
     ctx.customers_created += len(ids)
-    ctx.progress(len(ids))
     return ids
 
 
@@ -170,9 +210,11 @@ def load_customers(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
         ctx.session, SourceRecord.source_record_id, SourceRecord.source, ctx.source
     )
     new = frame[~frame["customer_id"].isin(existing)]
-    rows = _rows(new)
-    ids = _create_customers(ctx, rows, ctx.source)
-    members = [(r, cid) for r, cid in zip(rows, ids, strict=True) if r.get("account_id")]
+    ids = _create_customers(ctx, new, ctx.source)
+    ctx.progress(len(frame))
+    members = [
+        (r, cid) for r, cid in zip(_rows(new), ids.tolist(), strict=True) if r.get("account_id")
+    ]
     if members:
         accounts = {
             account: pk
@@ -197,7 +239,7 @@ def load_customers(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
                 for r, cid in members
             ],
         )
-    return len(rows), len(frame) - len(rows)
+    return len(new), len(frame) - len(new)
 
 
 def load_accounts(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
@@ -262,8 +304,10 @@ def load_products(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     return len(new), len(frame) - len(new)
 
 
-def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
-    """Rows sharing an order_id are the lines of one order; stored orders are skipped."""
+def _check_order_headers(frame: pd.DataFrame) -> None:
+    """Lines of one order must agree on who bought, when, where and in which currency."""
+    if frame["order_id"].is_unique:
+        return
     header = ["customer_id", "ordered_at", "currency", "channel", "location"]
     conflicting = frame.groupby("order_id", sort=False)[header].nunique(dropna=False).max(axis=1)
     if (conflicting > 1).any():
@@ -272,46 +316,66 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
             f"Order(s) {', '.join(map(str, bad))} have lines that disagree on customer or time.",
             hint="Lines of one order must share customer_id, ordered_at, currency, channel.",
         )
-    existing = _existing(ctx.session, Order.order_id, Order.source, ctx.source)
-    new = frame[~frame["order_id"].isin(existing)].copy()
-    lines = len(new)
-    if not lines:
-        return 0, len(frame)
-    new["cost"] = pd.to_numeric(new["cost"])
-    grouped = new.groupby("order_id", sort=False)
+
+
+def _order_headers(lines: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per order, the order of each line (as a row number) and each line's number."""
+    if lines["order_id"].is_unique:  # one line per order: nothing to group
+        orders = lines.reset_index(drop=True)
+        return orders, np.arange(len(lines)), np.ones(len(lines), dtype=np.int64)
+    grouped = lines.groupby("order_id", sort=False)
     orders = grouped.agg(
         customer_id=("customer_id", "first"),
         ordered_at=("ordered_at", "first"),
         revenue=("revenue", "sum"),
-        cost=("cost", lambda c: c.sum() if c.notna().all() else None),
+        cost=("cost", "sum"),
+        costed=("cost", "count"),
+        lines=("revenue", "size"),
         currency=("currency", "first"),
         channel=("channel", "first"),
         location=("location", "first"),
-        brand=("brand", lambda b: b.iloc[0] if b.nunique() <= 1 else None),
+        brand=("brand", "first"),
+        brands=("brand", "nunique"),
     ).reset_index()
-    customers = customer_ids(ctx, orders["customer_id"].unique())
-    orders["customer_id"] = orders["customer_id"].map(customers)
-    orders["source"] = ctx.source
+    # An order's cost is known only when every line has one; its brand only when they agree.
+    orders["cost"] = orders["cost"].where(orders["costed"] == orders["lines"])
+    orders["brand"] = orders["brand"].where(orders["brands"] <= 1)
+    return orders, grouped.ngroup().to_numpy(), grouped.cumcount().to_numpy() + 1
+
+
+def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
+    """Rows sharing an order_id are the lines of one order; stored orders are skipped."""
+    _check_order_headers(frame)
+    existing = _existing(ctx.session, Order.order_id, Order.source, ctx.source)
+    new = frame[~frame["order_id"].isin(existing)] if existing else frame
+    if new.empty:
+        return 0, len(frame)
+    orders, group, line_no = _order_headers(new)
+    orders["customer_id"] = customer_column(ctx, orders["customer_id"])
     orders["currency"] = orders["currency"].fillna("EUR")
-    orders["ordered_at"] = orders["ordered_at"].map(lambda t: t.to_pydatetime())
-    orders = orders.astype(object).where(orders.notna(), None)
-    pks: dict[str, int] = {}
-    for chunk in _chunks(_rows(orders), 20_000):
-        result = ctx.session.execute(
-            insert(Order).returning(Order.order_id, Order.id, sort_by_parameter_order=True),
-            list(chunk),
-        )
-        pks.update({order_id: pk for order_id, pk in result})
-        ctx.progress(len(chunk))
-    new["order_pk"] = new["order_id"].map(pks)
-    new["line_no"] = grouped.cumcount() + 1
-    new["sku"] = new["product_id"]
-    new["quantity"] = new["quantity"].where(new["quantity"].notna(), 1)
-    line_rows = new[["order_pk", "line_no", "sku", "quantity", "revenue", "cost", "brand"]]
-    line_rows = line_rows.astype(object).where(line_rows.notna(), None)
-    for chunk in _chunks(_rows(line_rows), 20_000):
-        ctx.session.execute(insert(_table(OrderLine)), list(chunk))
-    return len(orders), len(frame) - lines
+    # Keys follow (customer, time): the customer index and key lookups then grow in order.
+    by_customer = np.lexsort(
+        (orders["ordered_at"].to_numpy("datetime64[ns]"), orders["customer_id"].to_numpy())
+    )
+    pks = np.empty(len(orders), dtype=np.int64)
+    pks[by_customer] = reserve_ids(ctx.session, _table(Order), len(orders))
+    columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "currency", "channel"]
+    header = orders[[*columns, "location", "brand"]].assign(id=pks, source=ctx.source)
+    write_frame(ctx.session, _table(Order), header.iloc[by_customer])
+    lines = pd.DataFrame(
+        {
+            "order_pk": pks[group],
+            "line_no": line_no,
+            "sku": new["product_id"].to_numpy(),
+            "quantity": new["quantity"].fillna(1).to_numpy(),
+            "revenue": new["revenue"].to_numpy(),
+            "cost": new["cost"].to_numpy(),
+            "brand": new["brand"].to_numpy(),
+        }
+    )
+    lines = lines.sort_values("order_pk", kind="stable")
+    write_frame(ctx.session, _table(OrderLine), lines, ctx.progress)
+    return len(orders), len(frame) - len(new)
 
 
 def _load_contacts(
@@ -618,7 +682,8 @@ def import_file(
         ctx = Context(
             session, source, customer_source or source, region, progress or (lambda _n: None)
         )
-        inserted, skipped = spec.load(ctx, typed)
+        with bulk_session(session):
+            inserted, skipped = spec.load(ctx, typed)
     return ImportResult(
         kind=kind,
         source=source,

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from clientbook.errors import InvalidInput, UsageError
 
@@ -54,19 +56,46 @@ def rename(frame: pd.DataFrame, mapping: dict[str, str], columns: Sequence[Colum
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip()
-    return text.mask(text == "")
+    """Cells as stripped text (Arrow-backed, so string work runs in C); blank is missing."""
+    try:
+        cells = pa.array(series, type=pa.string(), from_pandas=True)
+    except pa.ArrowException:  # numbers, booleans, mixed cells from Parquet or JSON
+        cells = pa.array(series.astype("string"), type=pa.string(), from_pandas=True)
+    cells = pc.utf8_trim_whitespace(cells)
+    cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, pa.string()), cells)
+    return pd.Series(pd.arrays.ArrowStringArray(cells), index=series.index)
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Numbers of the text cells; cells that are not numbers become NaN."""
+    try:
+        cells = pc.cast(pa.array(text.array), pa.float64())  # fast path: every cell a number
+    except pa.ArrowInvalid:
+        return pd.to_numeric(text, errors="coerce").astype("float64")
+    return pd.Series(cells.to_numpy(zero_copy_only=False), index=text.index)
+
+
+def _absent(col: Column, index: pd.Index) -> pd.Series:
+    """A column the file lacks: its default, typed like the column would be."""
+    dtypes = {"float": "float64", "int": "Int64", "datetime": "datetime64[ns, UTC]"}
+    if col.default is None and col.type in dtypes:
+        return pd.Series(None, index=index, dtype=dtypes[col.type])
+    return pd.Series([col.default] * len(index), index=index, dtype=object)
 
 
 def validate(
     frame: pd.DataFrame, columns: Sequence[Column], first_line: int, file_name: str
 ) -> pd.DataFrame:
-    """Return the typed frame, or raise InvalidInput naming each bad row (line, column, reason)."""
+    """Return the typed frame, or raise InvalidInput naming each bad row (line, column, reason).
+
+    Numbers come back as float64 (int columns as Int64), instants as UTC datetime64, dates and
+    text as objects; a missing cell is NaN/NA/NaT in typed columns and ``None`` in the others.
+    """
     problems: list[tuple[Any, str, str]] = []
     out = pd.DataFrame(index=frame.index)
     for col in columns:
         if col.name not in frame.columns:
-            out[col.name] = pd.Series([col.default] * len(frame), index=frame.index, dtype=object)
+            out[col.name] = _absent(col, frame.index)
             continue
         raw = frame[col.name]
         text = _as_text(raw)
@@ -77,7 +106,7 @@ def validate(
             for i in np.flatnonzero(~present):
                 problems.append((i, col.name, "missing value"))
         if col.type in ("int", "float"):
-            values = pd.to_numeric(text, errors="coerce")
+            values = _numbers(text)
             bad = present & values.isna().to_numpy()
             reason = "not a number"
             if col.type == "int":
@@ -118,7 +147,8 @@ def validate(
                 series = checked
         for i in np.flatnonzero(bad):
             problems.append((i, col.name, reason))
-        series = series.astype(object).where(pd.notna(series), col.default)
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            series = series.astype(object).where(series.notna(), col.default)
         out[col.name] = series
     if problems:
         problems.sort()
