@@ -25,6 +25,8 @@ from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
 from clientbook.identity.matching import prepare_records, score_new
+from clientbook.identity.merging import _chunks
+from clientbook.identity.names import Name, folded_name
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
@@ -56,6 +58,7 @@ class ResolutionReport:
     customers_before: int = 0
     customers_after: int = 0
     over_shared: list[dict[str, Any]] = field(default_factory=list)
+    household_links_refused: int = 0
     merges: list[PlannedMerge] = field(default_factory=list)
     model_trained: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -165,6 +168,17 @@ def _deterministic(
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for c, t, v in rows:
         holders[(t, v)].append(c)
+    clusters.add_names(
+        _names(
+            session,
+            {
+                c
+                for (t, _), cs in holders.items()
+                if t in policy.household and len(cs) > 1
+                for c in cs
+            },
+        )
+    )
     for (t, v), cs in sorted(holders.items(), key=lambda kv: policy.priorities.get(kv[0][0], 9)):
         if len(cs) < 2:
             continue
@@ -177,7 +191,21 @@ def _deterministic(
         for other in rest:
             clusters.union(first, other, f"{t}:{v}", t)
     report.review_pairs += _propose(session, clusters, clusters.refused, "deterministic")
+    report.household_links_refused = clusters.households
     return clusters.merges()
+
+
+def _names(session: Session, customers: set[int]) -> list[tuple[int, Name]]:
+    """The names of these customers and of the customers they absorbed earlier."""
+    out = []
+    for chunk in _chunks(sorted(customers), 10_000):
+        rows = session.execute(
+            select(
+                Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
+            ).where(Customer.id.in_(chunk) | Customer.merged_into_id.in_(chunk))
+        )
+        out += [(m or c, folded_name(f, last)) for c, m, f, last in rows]
+    return out
 
 
 def _probabilistic(
