@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clientbook.config import Settings
+from clientbook.identity.graph import resolve
 from clientbook.identity.names import Agreement, agreement, folded_name, part_agrees
 from clientbook.identity.resolver import resolve_new
 from clientbook.identity.service import list_reviews
@@ -75,3 +76,29 @@ def test_shared_phone_links_one_person_but_not_a_household(database_url: str) ->
     (pending,) = list_reviews(database_url)
     assert {pending.left.id, pending.right.id} == {ids["web"], ids["shop"]}
     assert "last_name" in pending.reason
+
+
+def test_online_graph_applies_the_same_guard(database_url: str) -> None:
+    def identify(user: str, first: str, last: str, **keys: str) -> int:
+        with session_scope(database_url) as session:
+            pairs = [("user_id", user), *keys.items()]
+            traits = {"first_name": first, "last_name": last}
+            return resolve(session, pairs, source="web", region="GB", traits=traits)
+
+    sara = identify("u1", "Sara", "Singh", phone="07700 912594")
+    jonas = identify("u2", "Jonas", "Singh", phone="+44 7700 912594")  # her household
+    assert jonas != sara
+    with session_scope(database_url) as session:  # a later event of hers, with a typo
+        again = resolve(
+            session,
+            [("phone", "07700912594"), ("email", "sara@example.com")],
+            source="shop",
+            region="GB",
+            traits={"first_name": "Sra", "last_name": "Singh"},
+        )
+    assert again == sara
+    ann = identify("u3", "Ann", "Lee", email="al@example.com")
+    other = identify("u4", "Ann", "Morgan", email="al@example.com")
+    assert other != ann
+    (pending,) = list_reviews(database_url)
+    assert {pending.left.id, pending.right.id} == {ann, other}

@@ -81,6 +81,12 @@ class Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
+        agreed = Agreement.AGREE
+        if link_type in self.policy.household and ra in self.names and rb in self.names:
+            agreed = agreement(self.names[ra], self.names[rb])
+            if agreed is Agreement.DIFFER:
+                self.households += 1  # another person of the household
+                return False
         va, vb = self.values.get(ra, {}), self.values.get(rb, {})
         over = [
             t
@@ -93,14 +99,9 @@ class Clusters:
             return False
         if self._apart_members and self._kept_apart(ra, rb):
             return False
-        if link_type in self.policy.household and ra in self.names and rb in self.names:
-            agreed = agreement(self.names[ra], self.names[rb])
-            if agreed is Agreement.DIFFER:
-                self.households += 1
-                return False
-            if agreed is Agreement.LAST_NAME_DIFFERS:
-                self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, ["last_name"]))
-                return False
+        if agreed is Agreement.LAST_NAME_DIFFERS:
+            self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, ["last_name"]))
+            return False
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
         merged = self.values.setdefault(keep, {})

@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import Enum
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from clientbook.identity.matching import fold
+from clientbook.store.models.parties import Customer
 
 Name = tuple[str | None, str | None]
 
@@ -73,3 +77,18 @@ def agreement(left: Iterable[Name], right: Iterable[Name]) -> Agreement:
                     return Agreement.AGREE
                 best = Agreement.LAST_NAME_DIFFERS
     return best
+
+
+def customer_names(session: Session, customers: Iterable[int]) -> list[tuple[int, Name]]:
+    """(customer, folded name) for these customers and the customers they absorbed."""
+    ids = sorted(set(customers))
+    out = []
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        rows = session.execute(
+            select(
+                Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
+            ).where(Customer.id.in_(chunk) | Customer.merged_into_id.in_(chunk))
+        )
+        out += [(m or c, folded_name(f, last)) for c, m, f, last in rows if f or last]
+    return out

@@ -25,8 +25,7 @@ from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
 from clientbook.identity.matching import prepare_records, score_new
-from clientbook.identity.merging import _chunks
-from clientbook.identity.names import Name, folded_name
+from clientbook.identity.names import customer_names
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
@@ -169,7 +168,7 @@ def _deterministic(
     for c, t, v in rows:
         holders[(t, v)].append(c)
     clusters.add_names(
-        _names(
+        customer_names(
             session,
             {
                 c
@@ -193,19 +192,6 @@ def _deterministic(
     report.review_pairs += _propose(session, clusters, clusters.refused, "deterministic")
     report.household_links_refused = clusters.households
     return clusters.merges()
-
-
-def _names(session: Session, customers: set[int]) -> list[tuple[int, Name]]:
-    """The names of these customers and of the customers they absorbed earlier."""
-    out = []
-    for chunk in _chunks(sorted(customers), 10_000):
-        rows = session.execute(
-            select(
-                Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
-            ).where(Customer.id.in_(chunk) | Customer.merged_into_id.in_(chunk))
-        )
-        out += [(m or c, folded_name(f, last)) for c, m, f, last in rows]
-    return out
 
 
 def _probabilistic(
