@@ -172,11 +172,34 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
             sessions += 1
         except ValueError as exc:  # a level never seen among matches: m underflows to 0
             log.warning("EM on %s skipped: %s", rule, exc)
-    if not sessions:
-        log.warning("EM failed: using the default model")
-        return default_model()
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    if not sessions:
+        log.warning("EM failed: the default model's m, with u estimated on these records")
+        return with_u_of(default_model(), model)
     return model
+
+
+def with_u_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with the u probabilities that ``other`` estimated (level by level).
+
+    u (how often two different people agree by chance) depends on the store's own values — a
+    city shared by one customer in eight, names drawn from a short list — and random sampling
+    estimates it well on any store. m (how often one person's records agree) is about typing
+    errors and changes of address, which carry over from the labelled data the default model
+    learned; EM cannot estimate it when the sources share too few fields.
+    """
+    estimated = {
+        (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+        for c in other["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    out = json.loads(json.dumps(model))
+    for c in out["comparisons"]:
+        for level in c["comparison_levels"]:
+            u = estimated.get((c["output_column_name"], level.get("label_for_charts")))
+            if u and not level.get("is_null_level"):
+                level["u_probability"] = u
+    return out
 
 
 def score_new(
