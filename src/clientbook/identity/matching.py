@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,24 @@ log = logging.getLogger(__name__)
 COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", "city", "postcode")
 #: Below this many records, training is unreliable: the default model is used instead.
 MIN_TRAINING_RECORDS = 500
+_NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 
 def fold(value: Any) -> str | None:
     """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^a-z0-9 ]+", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    return _fold_text(str(value))
+
+
+@lru_cache(maxsize=1 << 18)
+def _fold_text(value: str) -> str | None:
+    # names, cities, streets and postcodes repeat: a batch folds each distinct value once
+    text = value
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = " ".join(_NOT_ALNUM.sub(" ", text.lower()).split())
     return text or None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +54,7 @@ def _edits(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+@lru_cache(maxsize=1 << 18)
 def part_agrees(a: str | None, b: str | None) -> bool:
     """One name part (first or last) against another, both folded."""
     if not a or not b or a == b:

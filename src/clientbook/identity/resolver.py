@@ -161,26 +161,19 @@ def _deterministic(
         )
         .all()
     )
-    lock_for_merge(session, [r[0] for r in rows])
-    clusters = Clusters(policy, apart=_apart(session))
-    clusters.add_values((c, t, v) for c, t, v in rows)
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for c, t, v in rows:
         holders[(t, v)].append(c)
+    # only customers that share a value can be joined: the rest need no bookkeeping
+    shared = [(tv, cs) for tv, cs in holders.items() if len(cs) > 1]
+    candidates = {c for _, cs in shared for c in cs}
+    lock_for_merge(session, sorted(candidates))
+    clusters = Clusters(policy, apart=_apart(session))
+    clusters.add_values((c, t, v) for c, t, v in rows if c in candidates)
     clusters.add_names(
-        customer_names(
-            session,
-            {
-                c
-                for (t, _), cs in holders.items()
-                if t in policy.household and len(cs) > 1
-                for c in cs
-            },
-        )
+        customer_names(session, {c for (t, _), cs in shared if t in policy.household for c in cs})
     )
-    for (t, v), cs in sorted(holders.items(), key=lambda kv: policy.priorities.get(kv[0][0], 9)):
-        if len(cs) < 2:
-            continue
+    for (t, v), cs in sorted(shared, key=lambda kv: policy.priorities.get(kv[0][0], 9)):
         if t != "source_record" and policy.is_placeholder(v):
             continue
         if len(set(cs)) >= policy.shared_limit:
