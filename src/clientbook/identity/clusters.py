@@ -1,7 +1,10 @@
 """Union-find over customers with the guards of :mod:`clientbook.identity.policy`.
 
 Used by the batch resolver: identifiers (deterministic) and match pairs (probabilistic) both
-become guarded unions; the oldest customer id of each cluster survives.
+become guarded unions; the oldest customer id of each cluster survives. A link on a household
+value (phone, e-mail) also needs the names of both clusters to agree: when the first names
+differ they are two people of one household and stay apart silently; when only the last names
+differ (a new married name?) the pair goes to review.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from clientbook.identity.names import Agreement, Name, agreement
 from clientbook.identity.policy import Policy
 
 
@@ -34,6 +38,8 @@ class Clusters:
     values: dict[int, dict[str, set[str]]] = field(default_factory=dict)
     reason: dict[int, str] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
+    names: dict[int, set[Name]] = field(default_factory=dict)
+    households: int = 0  # links refused because the names show two people
 
     def __post_init__(self) -> None:
         self._limited = {t for t, n in self.policy.limits.items() if n < 100}
@@ -49,6 +55,12 @@ class Clusters:
             self.find(c)
             if t in self._limited:
                 self.values.setdefault(c, {}).setdefault(t, set()).add(v)
+
+    def add_names(self, rows: Iterable[tuple[int, Name]]) -> None:
+        """Register the (folded) names each customer is known by."""
+        for c, name in rows:
+            if name[0] or name[1]:
+                self.names.setdefault(self.find(c), set()).add(name)
 
     def find(self, c: int) -> int:
         parent = self.parent
@@ -69,6 +81,12 @@ class Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
+        agreed = Agreement.AGREE
+        if link_type in self.policy.household and ra in self.names and rb in self.names:
+            agreed = agreement(self.names[ra], self.names[rb])
+            if agreed is Agreement.DIFFER:
+                self.households += 1  # another person of the household
+                return False
         va, vb = self.values.get(ra, {}), self.values.get(rb, {})
         over = [
             t
@@ -81,12 +99,17 @@ class Clusters:
             return False
         if self._apart_members and self._kept_apart(ra, rb):
             return False
+        if agreed is Agreement.LAST_NAME_DIFFERS:
+            self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, ["last_name"]))
+            return False
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
         merged = self.values.setdefault(keep, {})
         for t, vs in self.values.pop(gone, {}).items():
             merged.setdefault(t, set()).update(vs)
         self._members.setdefault(keep, [keep]).extend(self._members.pop(gone, [gone]))
+        if gone in self.names:
+            self.names.setdefault(keep, set()).update(self.names.pop(gone))
         self.reason.setdefault(gone, reason)
         return True
 

@@ -6,6 +6,9 @@ stable) unless a guard says no:
 
 * placeholders (``"undefined"``, ``"0"``, ``test@test.com``, ...) never link anyone;
 * a value already held by ``identity_shared_limit`` customers is over-shared: it no longer links;
+* a household value (phone, e-mail) links only when the names agree
+  (:mod:`clientbook.identity.names`): other first names mean another person of the household,
+  the same first name under another last name goes to the review queue;
 * a merge that would give one customer more distinct values of a type than the type's limit
   (two ``user_id``, six e-mails) is refused and the pair goes to the review queue — except when
   the link is an ``anonymous_id``: a shared device is not a merge, and the new user simply gets
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session
 from clientbook.errors import InvalidInput
 from clientbook.identity.locks import is_postgres, lock_parties, lock_values
 from clientbook.identity.merging import kept_apart_pairs, merge_parties
+from clientbook.identity.names import Agreement, Name, agreement, customer_names, folded_name
 from clientbook.identity.policy import Policy
 from clientbook.store.models.base import utcnow
 from clientbook.store.models.identity import IdentityReview
@@ -146,7 +150,7 @@ def _resolve_locked(
         # a concurrent merge moved them since we read: read again, now that it has committed
     else:  # pragma: no cover - needs ten merges of the same customers in a row
         raise RuntimeError("identity resolution could not settle on a customer")
-    plan = _plan(session, values, held, policy)
+    plan = _plan(session, values, held, policy, traits)
     if plan.members:
         survivor = min(plan.members)
     else:
@@ -172,12 +176,21 @@ def _resolve_locked(
 
 
 def _plan(
-    session: Session, values: list[Value], held: dict[Value, list[int]], policy: Policy
+    session: Session,
+    values: list[Value],
+    held: dict[Value, list[int]],
+    policy: Policy,
+    traits: Mapping[str, Any],
 ) -> _Plan:
     plan = _Plan()
     candidates = sorted({c for tv in values for c in held.get(tv, [])})
     if not candidates:
         return plan
+    names: dict[int, set[Name]] = defaultdict(set)
+    for c, name in customer_names(session, candidates):
+        names[c].add(name)
+    incoming = folded_name(traits.get("first_name"), traits.get("last_name"))
+    joined: set[Name] = {incoming} if incoming[0] or incoming[1] else set()
     owned: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for c, t, v in session.execute(
         select(Identifier.customer_id, Identifier.type, Identifier.value).where(
@@ -196,6 +209,9 @@ def _plan(
         for c in holders:
             if c in plan.members:
                 continue
+            agreed = agreement(joined, names[c]) if tv[0] in policy.household else Agreement.AGREE
+            if agreed is Agreement.DIFFER:
+                continue  # another person of the household
             trial = {t: combined.get(t, set()) | owned[c].get(t, set()) for t in combined}
             for t, vs in owned[c].items():
                 trial.setdefault(t, set()).update(vs)
@@ -212,6 +228,10 @@ def _plan(
                 continue
             if any((min(c, m), max(c, m)) in apart for m in plan.members):
                 continue
+            if agreed is Agreement.LAST_NAME_DIFFERS:
+                plan.refused.append((c, tv, ["last_name"]))
+                continue
+            joined |= names[c]
             plan.members.append(c)
             plan.linked_by[c] = tv
             for t, vs in trial.items():

@@ -43,7 +43,9 @@ class IdentifierType:
     """One kind of identifier.
 
     ``max_per_customer`` is how many distinct values one customer may hold; ``priority`` orders
-    types when evidence conflicts (lower wins).
+    types when evidence conflicts (lower wins); a ``household`` value (a phone, an e-mail) may be
+    shared by a family or collide by chance, so it links two customers only when their names
+    agree (:mod:`clientbook.identity.names`).
     """
 
     name: str
@@ -51,14 +53,17 @@ class IdentifierType:
     max_per_customer: int
     priority: int
     description: str
+    household: bool = False
 
 
 IDENTIFIER_TYPES: dict[str, IdentifierType] = {
     t.name: t
     for t in (
         IdentifierType("user_id", normalise_code, 1, 1, "the customer's id in a login system"),
-        IdentifierType("email", normalise_email, 5, 2, "an e-mail address"),
-        IdentifierType("phone", normalise_phone, 5, 3, "a phone number, stored in E.164"),
+        IdentifierType("email", normalise_email, 5, 2, "an e-mail address", household=True),
+        IdentifierType(
+            "phone", normalise_phone, 5, 3, "a phone number, stored in E.164", household=True
+        ),
         IdentifierType("loyalty_card", normalise_code, 3, 2, "a store loyalty card number"),
         IdentifierType("account_code", normalise_code, 3, 2, "a B2B customer account code"),
         IdentifierType("anonymous_id", normalise_code, 1000, 5, "a web or app cookie id"),

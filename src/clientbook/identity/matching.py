@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,24 @@ log = logging.getLogger(__name__)
 COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", "city", "postcode")
 #: Below this many records, training is unreliable: the default model is used instead.
 MIN_TRAINING_RECORDS = 500
+_NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 
 def fold(value: Any) -> str | None:
     """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^a-z0-9 ]+", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    return _fold_text(str(value))
+
+
+@lru_cache(maxsize=1 << 18)
+def _fold_text(value: str) -> str | None:
+    # names, cities, streets and postcodes repeat: a batch folds each distinct value once
+    text = value
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = " ".join(_NOT_ALNUM.sub(" ", text.lower()).split())
     return text or None
 
 
@@ -172,11 +181,34 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
             sessions += 1
         except ValueError as exc:  # a level never seen among matches: m underflows to 0
             log.warning("EM on %s skipped: %s", rule, exc)
-    if not sessions:
-        log.warning("EM failed: using the default model")
-        return default_model()
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    if not sessions:
+        log.warning("EM failed: the default model's m, with u estimated on these records")
+        return with_u_of(default_model(), model)
     return model
+
+
+def with_u_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with the u probabilities that ``other`` estimated (level by level).
+
+    u (how often two different people agree by chance) depends on the store's own values — a
+    city shared by one customer in eight, names drawn from a short list — and random sampling
+    estimates it well on any store. m (how often one person's records agree) is about typing
+    errors and changes of address, which carry over from the labelled data the default model
+    learned; EM cannot estimate it when the sources share too few fields.
+    """
+    estimated = {
+        (c["output_column_name"], level.get("label_for_charts")): level.get("u_probability")
+        for c in other["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    out = json.loads(json.dumps(model))
+    for c in out["comparisons"]:
+        for level in c["comparison_levels"]:
+            u = estimated.get((c["output_column_name"], level.get("label_for_charts")))
+            if u and not level.get("is_null_level"):
+                level["u_probability"] = u
+    return out
 
 
 def score_new(

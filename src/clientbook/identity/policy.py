@@ -30,6 +30,9 @@ class Policy:
     priorities: Mapping[str, int] = field(
         default_factory=lambda: {n: t.priority for n, t in IDENTIFIER_TYPES.items()}
     )
+    household: frozenset[str] = field(
+        default_factory=lambda: frozenset(n for n, t in IDENTIFIER_TYPES.items() if t.household)
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Policy:

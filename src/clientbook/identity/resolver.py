@@ -25,6 +25,7 @@ from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
 from clientbook.identity.matching import prepare_records, score_new
+from clientbook.identity.names import customer_names
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
@@ -56,6 +57,7 @@ class ResolutionReport:
     customers_before: int = 0
     customers_after: int = 0
     over_shared: list[dict[str, Any]] = field(default_factory=list)
+    household_links_refused: int = 0
     merges: list[PlannedMerge] = field(default_factory=list)
     model_trained: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
@@ -159,15 +161,19 @@ def _deterministic(
         )
         .all()
     )
-    lock_for_merge(session, [r[0] for r in rows])
-    clusters = Clusters(policy, apart=_apart(session))
-    clusters.add_values((c, t, v) for c, t, v in rows)
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for c, t, v in rows:
         holders[(t, v)].append(c)
-    for (t, v), cs in sorted(holders.items(), key=lambda kv: policy.priorities.get(kv[0][0], 9)):
-        if len(cs) < 2:
-            continue
+    # only customers that share a value can be joined: the rest need no bookkeeping
+    shared = [(tv, cs) for tv, cs in holders.items() if len(cs) > 1]
+    candidates = {c for _, cs in shared for c in cs}
+    lock_for_merge(session, sorted(candidates))
+    clusters = Clusters(policy, apart=_apart(session))
+    clusters.add_values((c, t, v) for c, t, v in rows if c in candidates)
+    clusters.add_names(
+        customer_names(session, {c for (t, _), cs in shared if t in policy.household for c in cs})
+    )
+    for (t, v), cs in sorted(shared, key=lambda kv: policy.priorities.get(kv[0][0], 9)):
         if t != "source_record" and policy.is_placeholder(v):
             continue
         if len(set(cs)) >= policy.shared_limit:
@@ -177,6 +183,7 @@ def _deterministic(
         for other in rest:
             clusters.union(first, other, f"{t}:{v}", t)
     report.review_pairs += _propose(session, clusters, clusters.refused, "deterministic")
+    report.household_links_refused = clusters.households
     return clusters.merges()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from clientbook.identity.locks import lock_parties
 from clientbook.identity.merging import UnmergeResult, keep_apart, merge_parties, survivor_chain
 from clientbook.identity.merging import unmerge as unmerge_in
 from clientbook.identity.policy import Policy
+from clientbook.identity.quality import Quality, linkable_labels, pairwise_quality, read_labels
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
 from clientbook.store.models.identity import IdentityMerge, IdentityReview
@@ -173,6 +175,26 @@ def export_records(url: str, out: Path) -> int:
                 writer.writerow([source, record_id, customer_id])
                 count += 1
         return count
+
+
+def evaluate(url: str, truth: Path) -> tuple[Quality, Quality]:
+    """Pairwise quality against ``truth`` (CSV: source, source_record_id, person_id), and the
+    same on linkable pairs only (:func:`~clientbook.identity.quality.linkable_labels`: there,
+    only the recall means something)."""
+    labels = read_labels(truth, "person_id")
+    with tempfile.TemporaryDirectory() as folder:
+        exported = Path(folder) / "export.csv"
+        export_records(url, exported)
+        predicted = read_labels(exported, "customer_id")
+    with session_scope(url, write=False) as session:
+        attributes = {
+            (source, record_id): attrs or {}
+            for source, record_id, attrs in session.execute(
+                select(SourceRecord.source, SourceRecord.source_record_id, SourceRecord.attributes)
+            )
+        }
+    linkable = linkable_labels({r: p for r, p in labels.items() if r in predicted}, attributes)
+    return pairwise_quality(predicted, labels), pairwise_quality(predicted, linkable)
 
 
 def shared_values(url: str, policy: Policy, *, limit: int = 100) -> list[SharedValue]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +10,12 @@ from rich.table import Table
 
 from clientbook.errors import UsageError
 from clientbook.identity.policy import Policy
-from clientbook.identity.quality import pairwise_quality, read_labels
 from clientbook.identity.resolver import resolve_new
 from clientbook.identity.service import (
     Decision,
     PartySummary,
     decide_review,
+    evaluate,
     export_records,
     list_merges,
     list_reviews,
@@ -199,19 +198,24 @@ def evaluate_cmd(
     """Pairwise precision and recall of the resolved customers against a ground truth."""
     url = settings_for(db).database_url
     require_schema(url)
-    with tempfile.TemporaryDirectory() as folder:
-        exported = Path(folder) / "export.csv"
-        export_records(url, exported)
-        quality = pairwise_quality(
-            read_labels(exported, "customer_id"), read_labels(truth, "person_id")
-        )
+    quality, linkable = evaluate(url, truth)
     if as_json:
-        print_json({**quality.__dict__, "f1": quality.f1})
+        print_json(
+            {
+                **quality.__dict__,
+                "f1": quality.f1,
+                "linkable_pairs": linkable.true_pairs,
+                "linkable_recall": linkable.recall,
+            }
+        )
         return
     console.print(
         f"{quality.records} records: precision {quality.precision:.4f}, recall "
         f"{quality.recall:.4f} (pairs: {quality.correct_pairs} correct of "
-        f"{quality.predicted_pairs} predicted, {quality.true_pairs} true).",
+        f"{quality.predicted_pairs} predicted, {quality.true_pairs} true).\n"
+        f"Linkable pairs (records sharing an e-mail, phone, birth date, postcode or street, "
+        f"directly or through the person's other records): {linkable.true_pairs}, recall "
+        f"{linkable.recall:.4f}.",
         highlight=False,
     )
 
