@@ -1,13 +1,17 @@
 """Load on the event collector: `/v1/batch` throughput and single `/v1/track` latency.
 
-Starts `clientbook serve` (uvicorn) on loopback over a fresh store, drives it from this process
-(a second process), and prints events/s through batches of 100 and the p50/p95/p99 latency of
-single tracks sent at a fixed rate, on SQLite and on PostgreSQL (started with
-scripts/postgres-for-tests). The peer is a no-op ASGI app on the same uvicorn that answers 200
-without storing anything: the ceiling of HTTP on this machine, and the ratio shows what
-validation and the durable commit cost.
+Starts `clientbook serve` on loopback over a fresh store, as a user runs it (its background
+event processor on), and drives it from this process (a second process) with a small HTTP/1.1
+client on raw asyncio sockets with keep-alive, cheap enough not to be the bottleneck. It prints
+events/s through batches of 100 (closed loop, `--concurrency` batches in flight) and the
+p50/p95/p99 latency of single tracks sent at a fixed rate (open loop: latency counts from when a
+request was due, so a stalled server cannot hide its queue), on SQLite and on PostgreSQL (started
+with scripts/postgres-for-tests). The same figures are then measured with the processor off
+(`CLIENTBOOK_COLLECT_PROCESS_INTERVAL=0`). The peer is a no-op ASGI app on the same uvicorn
+that answers 200 without storing anything: the ceiling of HTTP on this machine; the ratio shows
+what validation and the durable commit cost.
 
-    .venv/bin/python benchmarks/collector_load.py [--backends sqlite postgres] [--workers 2]
+    .venv/bin/python benchmarks/collector_load.py [--backends sqlite postgres] [--runs 3]
 
 Targets (issue 3): >= 5,000 events/s through batches; p99 < 50 ms at 200 req/s.
 """
@@ -26,6 +30,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -40,9 +47,20 @@ async def app(scope, receive, send):
     while (await receive()).get("more_body"):
         pass
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json")]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"17")]})
     await send({"type": "http.response.body", "body": b'{"success": true}'})
 """
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One measurement of one server."""
+
+    events_per_s: float
+    p50: float
+    p95: float
+    p99: float
+    processed: int = 0
 
 
 def free_port() -> int:
@@ -51,23 +69,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_up(url: str, process: subprocess.Popen[bytes], path: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+@contextmanager
+def running(command: list[str], url: str, ready: str, env: dict[str, str]) -> Iterator[None]:
+    """Run a server until the block ends (also when it fails); wait until ``ready`` answers."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(url + ready, timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {' '.join(command)}")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
         try:
-            if httpx.get(url + path, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("server exited")
-        time.sleep(0.2)
-    raise RuntimeError("server did not start")
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def fresh_database(backend: str, tmp: Path) -> str:
     if backend == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}"
+        return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:8]}.db'}"
     server = subprocess.check_output([str(ROOT / "scripts" / "postgres-for-tests")], text=True)
     server = server.strip()
     name = f"cb_bench_{uuid.uuid4().hex[:8]}"
@@ -76,45 +105,48 @@ def fresh_database(backend: str, tmp: Path) -> str:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
-def start_clientbook(db: str, workers: int) -> tuple[str, subprocess.Popen[bytes], str]:
-    clientbook = str(BIN / "clientbook")
-    subprocess.run([clientbook, "init", "--db", db], check=True, stdout=subprocess.DEVNULL)
-    key = subprocess.check_output(
-        [clientbook, "keys", "create", "--name", "bench", "--db", db], text=True
-    ).strip()
-    port = free_port()
-    env = {**os.environ, "CLIENTBOOK_COLLECT_RATE_LIMIT": "0"}
-    process = subprocess.Popen(
-        [clientbook, "serve", "--db", db, "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_up(url, process, "/health")
-    return url, process, key
+def drop_database(db: str) -> None:
+    if db.startswith("postgresql"):
+        server, name = db.rsplit("/", 1)
+        with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_noop(workers: int, tmp: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    (tmp / "noop_app.py").write_text(NOOP_APP)
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            str(BIN / "uvicorn"),
-            "noop_app:app",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--app-dir",
-            str(tmp),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_up(url, process, "/")
-    return url, process
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends a prepared request and reads the answer."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def post(self, head: bytes, body: bytes) -> tuple[int, bytes]:
+        self.writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        header = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(header[9:12])
+        length = 0
+        for line in header.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+            elif name.strip().lower() == b"transfer-encoding":
+                raise RuntimeError("a chunked answer: this client reads Content-Length only")
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def request_head(path: str, key: str) -> bytes:
+    auth = base64.b64encode(f"{key}:".encode()).decode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {auth}\r\n"
+        "Content-Type: application/json\r\n"
+    ).encode()
 
 
 def batch_body(n: int, run: str) -> bytes:
@@ -134,48 +166,40 @@ def batch_body(n: int, run: str) -> bytes:
     return json.dumps({"batch": batch, "sentAt": now}).encode()
 
 
-async def throughput(url: str, key: str, seconds: float, concurrency: int) -> float:
-    """Events per second acknowledged through /v1/batch (100 events each)."""
-    headers = {
-        "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-        "Content-Type": "application/json",
-    }
+async def throughput(port: int, key: str, seconds: float, concurrency: int) -> float:
+    """Events per second acknowledged through /v1/batch (100 events each), closed loop."""
+    head = request_head("/v1/batch", key)
     run = uuid.uuid4().hex[:6]
-    bodies = [batch_body(n, run) for n in range(4000)]
-    counter = iter(range(len(bodies)))
+    counter = iter(range(10**9))
     acked = 0
     end = time.perf_counter() + seconds
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal acked
-        while time.perf_counter() < end:
-            response = await client.post("/v1/batch", content=bodies[next(counter)])
-            if response.status_code == 200:
+        connection = await Connection.open(port)
+        try:
+            while time.perf_counter() < end:
+                body = batch_body(next(counter), run)
+                status, answer = await connection.post(head, body)
+                if status != 200:
+                    raise RuntimeError(f"/v1/batch answered {status}: {answer[:200]!r}")
                 acked += 100
-            else:
-                raise RuntimeError(f"{response.status_code}: {response.text[:200]}")
+        finally:
+            connection.close()
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
-    return acked / elapsed
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return acked / (time.perf_counter() - start)
 
 
-async def latency(url: str, key: str, rate: float, seconds: float) -> list[float]:
+async def latency(port: int, key: str, rate: float, seconds: float) -> list[float]:
     """Latencies (ms) of single /v1/track calls sent at a fixed rate (open loop)."""
-    headers = {
-        "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-        "Content-Type": "application/json",
-    }
+    head = request_head("/v1/track", key)
     run = uuid.uuid4().hex[:6]
-    total = int(rate * seconds)
+    idle: list[Connection] = [await Connection.open(port) for _ in range(20)]
     out: list[float] = []
-    failures = 0
 
-    async def one(client: httpx.AsyncClient, n: int, due: float) -> None:
-        nonlocal failures
+    async def one(n: int, due: float) -> None:
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         body = json.dumps(
             {
@@ -185,81 +209,112 @@ async def latency(url: str, key: str, rate: float, seconds: float) -> list[float
                 "properties": {"sku": "SKU-1", "price": 9.5},
             }
         ).encode()
-        start = time.perf_counter()
-        response = await client.post("/v1/track", content=body)
+        connection = idle.pop() if idle else await Connection.open(port)
+        status, answer = await connection.post(head, body)
         # measured from when it was due, so a stalled server cannot hide its queue
-        out.append((time.perf_counter() - min(start, due)) * 1000)
-        failures += response.status_code != 200
+        out.append((time.perf_counter() - due) * 1000)
+        idle.append(connection)
+        if status != 200:
+            raise RuntimeError(f"/v1/track answered {status}: {answer[:200]!r}")
 
-    limits = httpx.Limits(max_connections=200)
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as c:
-        begin = time.perf_counter() + 0.5
-        await asyncio.gather(*(one(c, n, begin + n / rate) for n in range(total)))
-    if failures:
-        raise RuntimeError(f"{failures} single tracks failed")
+    begin = time.perf_counter() + 0.2
+    await asyncio.gather(*(one(n, begin + n / rate) for n in range(int(rate * seconds))))
+    for connection in idle:
+        connection.close()
     return out
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
+def measure(port: int, key: str, args: argparse.Namespace) -> Figures:
+    rate = asyncio.run(throughput(port, key, args.seconds, args.concurrency))
+    samples = asyncio.run(latency(port, key, args.rate, args.seconds))
     q = statistics.quantiles(samples, n=100, method="inclusive")
-    return {"p50": q[49], "p95": q[94], "p99": q[98]}
+    return Figures(rate, q[49], q[94], q[98])
 
 
-def drain_seconds(db: str, timeout: float = 600) -> tuple[int, float]:
-    """How long the server's background processor takes to apply what is pending."""
+def processed(db: str) -> int:
+    out = subprocess.check_output(
+        [str(BIN / "clientbook"), "events", "status", "--json", "--db", db], text=True
+    )
+    counts = json.loads(out)
+    return int(counts["events"]) - int(counts["pending"])
+
+
+def clientbook_run(backend: str, process: bool, args: argparse.Namespace, tmp: Path) -> Figures:
+    """Measure `clientbook serve` over a fresh store, with its event processor on or off."""
     clientbook = str(BIN / "clientbook")
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        out = subprocess.check_output(
-            [clientbook, "events", "status", "--json", "--db", db], text=True
-        )
-        counts = json.loads(out)
-        if counts["pending"] == 0:
-            return counts["events"], time.perf_counter() - start
-        time.sleep(2)
-    return counts["events"], float("nan")
+    db = fresh_database(backend, tmp)
+    try:
+        subprocess.run([clientbook, "init", "--db", db], check=True, stdout=subprocess.DEVNULL)
+        key = subprocess.check_output(
+            [clientbook, "keys", "create", "--name", "bench", "--db", db], text=True
+        ).strip()
+        port = free_port()
+        env = {**os.environ, "CLIENTBOOK_COLLECT_RATE_LIMIT": "0"}
+        if not process:
+            env["CLIENTBOOK_COLLECT_PROCESS_INTERVAL"] = "0"
+        command = [clientbook, "serve", "--db", db, "--port", str(port)]
+        command += ["--workers", str(args.workers)]
+        with running(command, f"http://127.0.0.1:{port}", "/health", env):
+            figures = measure(port, key, args)
+            done = processed(db)
+        return Figures(figures.events_per_s, figures.p50, figures.p95, figures.p99, done)
+    finally:
+        drop_database(db)
+
+
+def noop_run(args: argparse.Namespace, tmp: Path) -> Figures:
+    (tmp / "noop_app.py").write_text(NOOP_APP)
+    port = free_port()
+    command = [str(BIN / "uvicorn"), "noop_app:app", "--port", str(port)]
+    command += ["--workers", str(args.workers), "--log-level", "warning", "--app-dir", str(tmp)]
+    with running(command, f"http://127.0.0.1:{port}", "/", dict(os.environ)):
+        return measure(port, "noop", args)
+
+
+def median(runs: list[Figures]) -> Figures:
+    fields = Figures.__dataclass_fields__
+    values = {f: statistics.median(getattr(r, f) for r in runs) for f in fields}
+    return Figures(**values)
+
+
+def show(label: str, f: Figures, ceiling: Figures, seconds: float, runs: int) -> str:
+    line = (
+        f"{label}: {f.events_per_s:,.0f} events/s through /v1/batch "
+        f"({f.events_per_s / ceiling.events_per_s:.2f} of the peer); /v1/track: "
+        f"p50 {f.p50:.1f} ms, p95 {f.p95:.1f} ms, p99 {f.p99:.1f} ms"
+    )
+    if f.processed:
+        line += f"; processor applied {f.processed / (2 * seconds):,.0f} events/s meanwhile"
+    return line + f"  [median of {runs}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=8, help="batches in flight")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--concurrency", type=int, default=4, help="batches in flight")
     parser.add_argument("--rate", type=float, default=200.0, help="single tracks per second")
+    parser.add_argument("--runs", type=int, default=3, help="runs per server (median shown)")
+    parser.add_argument("--no-processor-off", action="store_true", help="skip the second mode")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
+        f"{args.seconds:.0f} s per phase, {args.concurrency} batches in flight, "
+        f"{args.rate:.0f} tracks/s, {args.workers} server process(es)"
+    )
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        url, noop = start_noop(args.workers, tmp)
-        try:
-            ceiling = asyncio.run(throughput(url, "noop", args.seconds, args.concurrency))
-            noop_lat = percentiles(asyncio.run(latency(url, "noop", args.rate, args.seconds)))
-        finally:
-            noop.terminate()
-            noop.wait()
-        print(
-            f"no-op peer (uvicorn, {args.workers} workers): {ceiling:,.0f} events/s; "
-            + ", ".join(f"{k} {v:.1f} ms" for k, v in noop_lat.items())
-        )
+        ceiling = median([noop_run(args, tmp) for _ in range(args.runs)])
+        print(show("no-op ASGI peer (uvicorn)", ceiling, ceiling, args.seconds, args.runs))
+        modes = [True] if args.no_processor_off else [True, False]
         for backend in args.backends:
-            db = fresh_database(backend, tmp)
-            url, server, key = start_clientbook(db, args.workers)
-            try:
-                rate = asyncio.run(throughput(url, key, args.seconds, args.concurrency))
-                lat = percentiles(asyncio.run(latency(url, key, args.rate, args.seconds)))
-                stored, drained = drain_seconds(db)
-            finally:
-                server.terminate()
-                server.wait()
-            print(
-                f"clientbook {backend} ({args.workers} workers): {rate:,.0f} events/s through "
-                f"/v1/batch (target >= 5,000; {rate / ceiling:.2f} of the no-op peer); "
-                f"/v1/track at {args.rate:.0f} req/s: "
-                + ", ".join(f"{k} {v:.1f} ms" for k, v in lat.items())
-                + f" (target p99 < 50 ms); processor applied the backlog of {stored:,} events "
-                f"{drained:.0f} s after the load ended"
-            )
+            for process in modes:
+                runs = [clientbook_run(backend, process, args, tmp) for _ in range(args.runs)]
+                label = f"clientbook {backend}, processor {'on' if process else 'off'}"
+                print(show(label, median(runs), ceiling, args.seconds, args.runs), flush=True)
+    print("targets: >= 5,000 events/s through /v1/batch; /v1/track p99 < 50 ms at 200 req/s")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,17 @@
 """The collector's write path: validate, authenticate, append, commit — then answer.
 
 An answer of 200 means every accepted message and its dedup key were committed in one
-transaction. A store that cannot commit gives :class:`~clientbook.errors.StoreUnavailable`
-(503), so that clients retry. Rejected messages are listed; nothing of them is written.
+transaction (the :class:`~clientbook.collect.writer.GroupWriter` commits several requests
+together). A store that cannot commit gives 503, so that clients retry. Rejected messages are
+listed; nothing of them is written.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from clientbook.collect.messages import (
     MAX_BATCH_BYTES,
@@ -24,9 +24,7 @@ from clientbook.collect.messages import (
     parse_json,
     validate,
 )
-from clientbook.errors import NotPermitted, StoreUnavailable
-from clientbook.store.db import session_scope, unavailable
-from clientbook.store.events import append_events, key_owner
+from clientbook.collect.writer import GroupWriter
 
 
 @dataclass
@@ -80,21 +78,13 @@ def _row(item: Accepted, received_at: datetime) -> dict[str, Any]:
     }
 
 
-def _store(
-    url: str, key: str | None, items: list[Accepted], received_at: datetime
-) -> Outcome | None:
-    """Append the items under the write key in one transaction; an Outcome only on failure."""
-    try:
-        with session_scope(url) as session:
-            owner = key_owner(session, key)
-            append_events(session, owner, [_row(item, received_at) for item in items])
-    except NotPermitted as exc:
-        return _failure(401, str(exc))
-    except StoreUnavailable as exc:
-        return _failure(503, str(exc))
-    except SQLAlchemyError as exc:
-        return _failure(503, str(unavailable(url, exc)))
-    return None
+@dataclass
+class Intake:
+    """What a request brought that passed validation: rows to append, and the answer after."""
+
+    key: str
+    rows: list[dict[str, Any]]
+    answer: dict[str, Any]
 
 
 def _body_key(document: Any) -> str | None:
@@ -103,8 +93,8 @@ def _body_key(document: Any) -> str | None:
     return None
 
 
-def collect_one(url: str, body: bytes, path_type: str, key: str | None) -> Outcome:
-    """Handle ``POST /v1/<type>`` (and the short paths): one message."""
+def intake_one(body: bytes, path_type: str, key: str | None) -> Intake | Outcome:
+    """Validate ``POST /v1/<type>`` (and the short paths): one message."""
     received_at = now()
     try:
         document = parse_json(body, MAX_MESSAGE_BYTES)
@@ -114,12 +104,11 @@ def collect_one(url: str, body: bytes, path_type: str, key: str | None) -> Outco
         item = validate(document, received_at, path_type=path_type, size=len(body))
     except Rejected as exc:
         return _failure(exc.status, exc.reason)
-    failed = _store(url, key, [item], received_at)
-    return failed or Outcome(200, {"ok": True, "success": True})
+    return Intake(key, [_row(item, received_at)], {"ok": True, "success": True})
 
 
-def collect_batch(url: str, body: bytes, key: str | None) -> Outcome:
-    """Handle ``POST /v1/batch``: keep the good messages, list the rejected ones."""
+def intake_batch(body: bytes, key: str | None) -> Intake | Outcome:
+    """Validate ``POST /v1/batch``: keep the good messages, list the rejected ones."""
     received_at = now()
     try:
         document = parse_json(body, MAX_BATCH_BYTES)
@@ -141,15 +130,21 @@ def collect_batch(url: str, body: bytes, key: str | None) -> Outcome:
         accepted.setdefault(item.message_id, item)  # a repeat inside the batch is a duplicate
     if not accepted and rejected:
         return _failure(400, "Every message of the batch was rejected.", rejected=rejected)
-    failed = _store(url, key, list(accepted.values()), received_at)
-    if failed:
-        return failed
-    return Outcome(
-        200,
-        {
-            "ok": True,
-            "success": True,
-            "accepted": len(messages) - len(rejected),
-            "rejected": rejected,
-        },
-    )
+    rows = [_row(item, received_at) for item in accepted.values()]
+    answer = {
+        "ok": True,
+        "success": True,
+        "accepted": len(messages) - len(rejected),
+        "rejected": rejected,
+    }
+    return Intake(key, rows, answer)
+
+
+async def commit(writer: GroupWriter, intake: Intake | Outcome) -> Outcome:
+    """Append what was accepted (group commit) and answer only once it is committed."""
+    if isinstance(intake, Outcome):
+        return intake
+    refusal = await asyncio.wrap_future(writer.submit(intake.key, intake.rows))
+    if refusal is not None:
+        return _failure(refusal.status, refusal.message)
+    return Outcome(200, intake.answer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,12 @@ from clientbook.store.activity import (
     upsert_account_member,
     user_id_known,
 )
-from clientbook.store.db import session_scope
+from clientbook.store.db import session_scope, writers_waiting
 from clientbook.store.events import StoredEvent, mark_processed, pending_events
 
 log = logging.getLogger(__name__)
+#: A chunk of the processor commits after this many seconds even if nobody waits.
+CHUNK_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -73,17 +76,26 @@ def apply_event(session: Session, event: StoredEvent, policy: Policy) -> int:
 
 
 def process_pending(settings: Settings, limit: int | None = None) -> ProcessReport:
-    """Process up to ``limit`` pending events in one transaction; report how many."""
+    """Process up to ``limit`` pending events in one transaction; report how many.
+
+    On SQLite the transaction holds the one write lock, so the chunk ends early, after the
+    event at hand, when another writer of this process (the collector) waits for the lock or
+    the chunk has taken :data:`CHUNK_SECONDS`; the rest stay pending for the next chunk.
+    """
     limit = limit or settings.collect_process_batch
+    url = settings.database_url
     policy = Policy.from_settings(settings)
-    failed = 0
-    with session_scope(settings.database_url) as session:
-        events = pending_events(session, limit)
-        for event in events:
+    done = failed = 0
+    deadline = time.monotonic() + CHUNK_SECONDS
+    with session_scope(url) as session:
+        for event in pending_events(session, limit):
             error = _apply_isolated(session, event, policy)
             failed += error is not None
+            done += 1
             mark_processed(session, event.id, error)
-    return ProcessReport(processed=len(events), failed=failed)
+            if writers_waiting(url) or time.monotonic() > deadline:
+                break
+    return ProcessReport(processed=done, failed=failed)
 
 
 def _apply_isolated(session: Session, event: StoredEvent, policy: Policy) -> str | None:

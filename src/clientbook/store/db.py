@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -51,6 +53,60 @@ def _normalise_url(url: str) -> str:
 
 
 _ENGINES: dict[str, Engine] = {}
+_FACTORIES: dict[tuple[str, bool], sessionmaker[Session]] = {}
+_GATES: dict[str, WriteGate] = {}
+#: How long a SQLite writer waits for its turn, as long as SQLite's own busy timeout.
+WRITE_WAIT = 30.0
+
+
+class WriteGate:
+    """First come, first served turns at the one SQLite write lock, among a process's threads.
+
+    SQLite's busy handler polls with growing sleeps, so a thread that commits in a loop (the
+    event processor) could starve the others, and a waiter sleeps long after the lock is free.
+    Queued here, a writer is let in the moment its turn comes; ``waiting`` tells a long-running
+    writer that it should commit and let the others in.
+    """
+
+    def __init__(self) -> None:
+        self._turns = threading.Condition()
+        self._next = 0  # the next ticket to hand out
+        self._serving = 0  # the ticket whose holder may write
+        self._gone: set[int] = set()  # tickets of writers who stopped waiting
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait for this thread's turn; False when ``timeout`` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        with self._turns:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._gone.add(ticket)  # its turn will be skipped
+                    return False
+                self._turns.wait(left)
+            return True
+
+    def release(self) -> None:
+        """End this writer's turn."""
+        with self._turns:
+            self._serving += 1
+            while self._serving in self._gone:
+                self._gone.remove(self._serving)
+                self._serving += 1
+            self._turns.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        """How many writers are queued behind the one writing."""
+        return max(0, self._next - self._serving - 1 - len(self._gone))
+
+
+def writers_waiting(url: str) -> int:
+    """Writers of this process queued for the SQLite write lock (always 0 on PostgreSQL)."""
+    gate = _GATES.get(_normalise_url(url))
+    return gate.waiting if gate else 0
 
 
 def get_engine(url: str) -> Engine:
@@ -72,8 +128,32 @@ def get_engine(url: str) -> Engine:
 
 def dispose_engines() -> None:
     """Close and forget every cached engine (tests and forked workers call this)."""
+    _FACTORIES.clear()
     while _ENGINES:
         _ENGINES.popitem()[1].dispose()
+
+
+def _factory(url: str, write: bool) -> sessionmaker[Session]:
+    factory = _FACTORIES.get((url, write))
+    if factory is None:
+        engine = get_engine(url).execution_options(clientbook_write=write)
+        factory = _FACTORIES[(url, write)] = sessionmaker(engine, expire_on_commit=False)
+    return factory
+
+
+@contextmanager
+def _turn(url: str, write: bool) -> Iterator[None]:
+    """On SQLite, a write unit waits for its turn at the write lock (see :class:`WriteGate`)."""
+    if not write or not url.startswith("sqlite"):
+        yield
+        return
+    gate = _GATES.setdefault(_normalise_url(url), WriteGate())
+    if not gate.acquire(WRITE_WAIT):
+        raise unavailable(url, OperationalError("BEGIN", None, Exception("database is locked")))
+    try:
+        yield
+    finally:
+        gate.release()
 
 
 @contextmanager
@@ -82,20 +162,19 @@ def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
 
     ``write=False`` marks a read-only unit, which on SQLite does not take the write lock.
     """
-    engine = get_engine(url).execution_options(clientbook_write=write)
-    factory = sessionmaker(engine, expire_on_commit=False)
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except OperationalError as exc:
-        session.rollback()
-        raise unavailable(url, exc) from exc
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    with _turn(url, write):
+        session = _factory(url, write)()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise unavailable(url, exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def unavailable(url: str, exc: SQLAlchemyError) -> StoreUnavailable:

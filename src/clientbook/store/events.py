@@ -128,11 +128,14 @@ def append_events(session: Session, owner: KeyOwner, rows: Sequence[dict[str, An
     """Append rows of ``events`` columns for ``owner``; repeated message ids are skipped."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Event).on_conflict_do_nothing(index_elements=["source", "message_id"])
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(Event.__table__)  # type: ignore[arg-type]  # a Table: Core, not the ORM path
+    stmt = stmt.on_conflict_do_nothing(index_elements=["source", "message_id"])
     extra = {"source": owner.source, "write_key_id": owner.id}
-    session.execute(stmt, [{**row, **extra} for row in rows])
+    # Core's executemany: one prepared statement for all rows (the ORM's bulk path would send
+    # one statement per run of rows with the same non-null columns)
+    connection.execute(stmt, [{**row, **extra} for row in rows])
 
 
 def pending_events(session: Session, limit: int) -> list[StoredEvent]:

@@ -35,6 +35,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # a worker busy importing on a loaded machine is not hung: uvicorn's default of 5 s
+        # killed and restarted workers in a loop before they could serve
+        timeout_worker_healthcheck=60,
     )
 
 

@@ -18,10 +18,18 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from clientbook.collect.browser import project_settings, snippet, static_file
-from clientbook.collect.ingest import Outcome, collect_batch, collect_one, failure_body
-from clientbook.collect.messages import MAX_BATCH_BYTES, PATH_TYPES
+from clientbook.collect.ingest import (
+    Intake,
+    Outcome,
+    commit,
+    failure_body,
+    intake_batch,
+    intake_one,
+)
+from clientbook.collect.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, PATH_TYPES
 from clientbook.collect.processor import BackgroundProcessor
 from clientbook.collect.ratelimit import RateLimiter, retry_after
+from clientbook.collect.writer import GroupWriter
 from clientbook.config import Settings
 from clientbook.errors import ClientbookError
 from clientbook.store.db import session_scope
@@ -39,11 +47,13 @@ BATCH_PATHS = ("batch", "b", "import")
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.collect_limiter = RateLimiter(settings.collect_rate_limit)
+    app.state.collect_writer = GroupWriter(settings.database_url)
     processor = BackgroundProcessor(settings).start()
     try:
         yield
     finally:
         await run_in_threadpool(processor.stop)
+        await run_in_threadpool(app.state.collect_writer.stop)
 
 
 router = APIRouter(tags=["collector"], lifespan=_lifespan)
@@ -61,6 +71,13 @@ def _limiter(request: Request) -> RateLimiter:
             _settings(request).collect_rate_limit
         )
     return limiter
+
+
+def _writer(request: Request) -> GroupWriter:
+    writer = getattr(request.app.state, "collect_writer", None)
+    if writer is None:  # an app used without its lifespan (some tests)
+        writer = request.app.state.collect_writer = GroupWriter(_settings(request).database_url)
+    return writer
 
 
 def basic_user(request: Request) -> str | None:
@@ -109,11 +126,14 @@ async def _collect(request: Request, kind: str) -> JSONResponse:
             body = gunzip(body, MAX_BATCH_BYTES + 1)
         except (OSError, zlib.error, EOFError):
             return _refused(400, "The body is not valid gzip.")
-    url = _settings(request).database_url
-    if kind in BATCH_PATHS:
-        outcome = await run_in_threadpool(collect_batch, url, body, key)
-    else:
-        outcome = await run_in_threadpool(collect_one, url, body, PATH_TYPES[kind], key)
+    intake: Intake | Outcome
+    if kind not in BATCH_PATHS:
+        intake = intake_one(body, PATH_TYPES[kind], key)
+    elif len(body) <= MAX_MESSAGE_BYTES:  # validation of a small batch takes a few ms
+        intake = intake_batch(body, key)
+    else:  # a large one, up to ~100 ms: off the event loop
+        intake = await run_in_threadpool(intake_batch, body, key)
+    outcome = await commit(_writer(request), intake)
     headers = {"WWW-Authenticate": 'Basic realm="clientbook"'} if outcome.status == 401 else None
     return _answer(outcome, headers)
 
