@@ -3,6 +3,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DB ?= sqlite:///./clientbook.db
+DEMO_DATA ?= demo-data
+# e.g. DEMO_ARGS="--people 2000" for a smaller demo
+DEMO_ARGS ?=
 
 .PHONY: demo test lint lock clean
 
@@ -14,16 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-## Build the demo database (SQLite + DuckDB) and serve it on http://127.0.0.1:8000
+## Build the demo (`clientbook demo setup`: SQLite + DuckDB, steps already done are skipped)
+## and serve it on http://127.0.0.1:8000
 demo: $(STAMP)
-	$(VENV)/bin/clientbook init --db $(DEMO_DB)
-	@if [ ! -f .demo-loaded ]; then \
-	  $(VENV)/bin/clientbook demo generate --out demo-data --db $(DEMO_DB) && \
-	  $(VENV)/bin/clientbook identity resolve --db $(DEMO_DB) && \
-	  $(VENV)/bin/clientbook analyse --db $(DEMO_DB) && \
-	  $(VENV)/bin/clientbook needs learn --db $(DEMO_DB) > /dev/null && \
-	  touch .demo-loaded; fi
-	$(VENV)/bin/clientbook users demo --db $(DEMO_DB)
+	$(VENV)/bin/clientbook demo setup --out $(DEMO_DATA) --db $(DEMO_DB) $(DEMO_ARGS)
 	@echo "Open http://127.0.0.1:8000/ and sign in with one of the accounts above."
 	$(VENV)/bin/clientbook serve --db $(DEMO_DB)
 
@@ -41,4 +38,4 @@ lock: $(STAMP)
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev --extra spark -p 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) clientbook.db clientbook.db-* demo-data .demo-loaded
+	rm -rf $(VENV) clientbook.db clientbook.db-* $(DEMO_DATA)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -25,11 +26,14 @@ def postgres_server_url() -> str | None:
     return os.environ.get("CLIENTBOOK_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new, migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'clientbook.db'}"
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def new_database(kind: str, folder: Path) -> Iterator[str]:
+    """A new, migrated, empty database: a SQLite file in ``folder``, or a fresh PostgreSQL one."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'clientbook.db'}"
         migrate(url)
         yield url
         dispose_engines()
@@ -48,6 +52,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     dispose_engines()
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, migrated, empty database per test, on SQLite and on PostgreSQL."""
+    with new_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -103,12 +103,7 @@ def learn_needs_clusters(url: str) -> dict[str, Any]:
 
 def web_behaviour(url: str, customer_id: int | None = None) -> list[WebBehaviour]:
     """Web behaviour per customer (all customers with web events, or one)."""
-    events = frames.web_events(url)
-    orders = frames.orders_frame(url)
-    if customer_id is not None:
-        events = events[events.customer_id == customer_id]
-        orders = orders[orders.customer_id == customer_id]
-    return behaviour(events, orders)
+    return behaviour(frames.web_events(url, customer_id), frames.orders_frame(url, customer_id))
 
 
 def learn_all(url: str) -> dict[str, Any]:

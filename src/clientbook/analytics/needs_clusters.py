@@ -7,7 +7,8 @@ categories (what), the log of the median unit price and the discount share (line
 are standardised (z-scores) and clustered with k-means (scikit-learn, 10 starts, fixed seed) for
 k = 2..8; k is the one with the highest silhouette coefficient (computed on at most 3,000
 customers). Each cluster is described in words by its three features furthest above the overall
-mean, in standard deviations.
+mean, in standard deviations. The fits run on one thread: k-means on a few thousand rows gains
+little from more, and OpenMP threads spinning beside other busy processes made them ~8x slower.
 
 References: Rousseeuw (1987), "Silhouettes", J. Comput. Appl. Math. 20; Wedel & Kamakura,
 *Market Segmentation* (2000), ch. 5.
@@ -22,6 +23,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 K_RANGE = range(2, 9)
 SEED = 0
@@ -110,8 +112,11 @@ def cluster_needs(
     if len(frame) < 10:
         return [], pd.DataFrame(columns=["customer_id", "cluster"]), {}
     x = StandardScaler().fit_transform(frame.to_numpy())
-    k, scores = choose_k(x)
-    labels = KMeans(k, n_init=10, random_state=SEED).fit_predict(x) if k > 1 else np.zeros(len(x))
+    with threadpool_limits(limits=1):
+        k, scores = choose_k(x)
+        labels = (
+            KMeans(k, n_init=10, random_state=SEED).fit_predict(x) if k > 1 else np.zeros(len(x))
+        )
     labels = labels.astype(int)
     assignments = pd.DataFrame({"customer_id": frame.index.astype(int), "cluster": labels})
     return describe(frame, labels), assignments, scores

@@ -12,7 +12,6 @@ within 30 minutes after its last event).
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -96,67 +95,109 @@ def sessions(events: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _first_rows(frame: pd.DataFrame, keep: str = "first") -> pd.DataFrame:
+    """The first (or last) event of each session; ``frame`` is sorted as :func:`sessions` sorts."""
+    return frame[~frame.session.duplicated(keep=keep)]  # type: ignore[arg-type]
+
+
+def _visits(frame: pd.DataFrame, web_orders: pd.DataFrame) -> pd.DataFrame:
+    """One row per visit: customer_id, start, end, seconds, source, term, converts."""
+    first = _first_rows(frame)
+    props = [_props(p) for p in first.properties]
+    visits = pd.DataFrame(
+        {
+            "session": first.session.to_numpy(),
+            "customer_id": first.customer_id.to_numpy(),
+            "start": first.occurred_at.to_numpy(),
+            "end": _first_rows(frame, "last").occurred_at.to_numpy(),
+            "source": [visit_source(p) for p in props],
+            "term": [entry_terms(p) for p in props],
+        }
+    )
+    visits["seconds"] = (visits.end - visits.start).dt.total_seconds()
+    completed = frame.type.eq("Order Completed").groupby(frame.session).any()
+    # A visit converts when the customer's first web order at or after its start falls
+    # before its end plus the session gap.
+    ordered = web_orders[["customer_id", "ordered_at"]].sort_values("ordered_at")
+    nearest = pd.merge_asof(
+        visits.sort_values("start"),
+        ordered.astype({"customer_id": visits.customer_id.dtype}),
+        left_on="start",
+        right_on="ordered_at",
+        by="customer_id",
+        direction="forward",
+    ).set_index("session")
+    within = (nearest.ordered_at <= nearest.end + SESSION_GAP).reindex(visits.session)
+    visits["converts"] = completed.reindex(visits.session).to_numpy() | within.to_numpy()
+    return visits
+
+
+def _lists(keys: pd.Series, values: pd.Series) -> dict[int, list[str]]:
+    """Values gathered per customer, in row order, skipping empty ones."""
+    keep = values.notna()
+    return {
+        int(k): list(v) for k, v in values[keep].groupby(keys[keep], sort=False).agg(list).items()
+    }
+
+
 def behaviour(events: pd.DataFrame, orders: pd.DataFrame) -> list[WebBehaviour]:
-    """Web behaviour for every customer with web events.
+    """Web behaviour for every customer with web events, computed over all of them at once.
 
     ``events``: customer_id, occurred_at, type, properties. ``orders``: customer_id, ordered_at,
     revenue, channel (only ``web`` orders count).
     """
     if events.empty:
         return []
-    events = events.assign(occurred_at=pd.to_datetime(events.occurred_at, utc=True))
-    web_orders = orders[orders.channel == "web"].assign(
-        ordered_at=lambda f: pd.to_datetime(f.ordered_at, utc=True)
+    frame = sessions(events.assign(occurred_at=pd.to_datetime(events.occurred_at, utc=True)))
+    web_orders = orders[orders.channel == "web"]
+    web_orders = web_orders.assign(ordered_at=pd.to_datetime(web_orders.ordered_at, utc=True))
+    visits = _visits(frame, web_orders)
+    per_visit = visits.groupby("customer_id").agg(
+        visits=("session", "size"),
+        seconds=("seconds", "sum"),
+        converting=("converts", "sum"),
+        first=("start", "min"),
+        last=("end", "max"),
     )
-    frame = sessions(events)
-    by_customer = {cid: part for cid, part in web_orders.groupby("customer_id")}
-    empty = web_orders.iloc[0:0]
+    per_visit["pages"] = frame.type.eq("page").groupby(frame.customer_id).sum()
+    bought = web_orders.groupby("customer_id").revenue.agg(["size", "sum"])
+    per_visit["purchases"] = bought["size"].reindex(per_visit.index, fill_value=0)
+    per_visit["spend"] = bought["sum"].reindex(per_visit.index, fill_value=0.0)
+    per_visit["span_days"] = (per_visit["last"] - per_visit["first"]).dt.total_seconds() / 86400
+    searched = frame[frame.type == "Products Searched"]
+    queries = pd.Series(
+        [_props(p).get("query") or None for p in searched.properties],
+        index=searched.index,
+        dtype=object,
+    )
+    searches = _lists(searched.customer_id, queries.map(lambda q: str(q)[:200], na_action="ignore"))
+    terms = _lists(visits.customer_id, visits.term)
+    sources: dict[int, dict[str, int]] = {}
+    counted = visits.groupby(["customer_id", "source"], sort=False).size()
+    for (cid, source), n in counted.items():
+        sources.setdefault(int(cid), {})[str(source)] = int(n)
+    columns = ("visits", "seconds", "converting", "pages", "purchases", "spend", "span_days")
     out = []
-    for cid, mine in frame.groupby("customer_id"):
-        own_orders = by_customer.get(cid, empty)
-        sources: Counter[str] = Counter()
-        terms: list[str] = []
-        durations = []
-        converting = 0
-        for _, visit in mine.groupby("session"):
-            first = _props(visit.iloc[0].properties)
-            sources[visit_source(first)] += 1
-            term = entry_terms(first)
-            if term:
-                terms.append(term)
-            start, end = visit.occurred_at.min(), visit.occurred_at.max()
-            durations.append((end - start).total_seconds())
-            bought = (visit.type == "Order Completed").any() or (
-                (own_orders.ordered_at >= start) & (own_orders.ordered_at <= end + SESSION_GAP)
-            ).any()
-            converting += int(bought)
-        searches = [
-            str(_props(p).get("query"))[:200]
-            for t, p in zip(mine.type, mine.properties, strict=True)
-            if t == "Products Searched" and _props(p).get("query")
-        ]
-        visits = len(durations)
-        span_days = (mine.occurred_at.max() - mine.occurred_at.min()).total_seconds() / 86400
-        months = max(1.0, span_days / 30.4375)
-        purchases = len(own_orders)
-        spend = float(own_orders.revenue.sum())
+    for cid, n, seconds, converting, pages, purchases, spend, span_days in zip(
+        per_visit.index.tolist(), *(per_visit[c].tolist() for c in columns), strict=True
+    ):
         out.append(
             WebBehaviour(
-                customer_id=int(cid),
-                visits=visits,
-                visits_per_month=round(visits / months, 3),
-                average_visit_seconds=round(sum(durations) / visits, 1),
-                pages=int((mine.type == "page").sum()),
-                sources=dict(sources),
-                entry_search_terms=terms,
-                site_searches=searches,
+                customer_id=cid,
+                visits=n,
+                visits_per_month=round(n / max(1.0, span_days / 30.4375), 3),
+                average_visit_seconds=round(seconds / n, 1),
+                pages=pages,
+                sources=sources[cid],
+                entry_search_terms=terms.get(cid, []),
+                site_searches=searches.get(cid, []),
                 purchases=purchases,
                 converting_visits=converting,
-                visit_conversion_rate=round(converting / visits, 4),
+                visit_conversion_rate=round(converting / n, 4),
                 converted=purchases > 0 or converting > 0,
                 spend=round(spend, 2),
                 spend_per_purchase=round(spend / purchases, 2) if purchases else None,
-                spend_per_visit=round(spend / visits, 2),
+                spend_per_visit=round(spend / n, 2),
             )
         )
     return out

@@ -47,25 +47,26 @@ def inbound_contacts(url: str) -> pd.DataFrame:
     return frame.groupby(["customer_id", "channel"]).size().rename("contacts").reset_index()
 
 
-def web_events(url: str) -> pd.DataFrame:
-    """Web interactions: customer_id, occurred_at, type, properties."""
-    return read_frame(
-        url,
-        select(
-            Interaction.customer_id,
-            Interaction.occurred_at,
-            Interaction.type,
-            Interaction.properties,
-        ).where(Interaction.channel == "web"),
-    )
+def web_events(url: str, customer_id: int | None = None) -> pd.DataFrame:
+    """Web interactions (of everyone, or of one customer): customer_id, occurred_at, type,
+    properties."""
+    query = select(
+        Interaction.customer_id,
+        Interaction.occurred_at,
+        Interaction.type,
+        Interaction.properties,
+    ).where(Interaction.channel == "web")
+    if customer_id is not None:
+        query = query.where(Interaction.customer_id == customer_id)
+    return read_frame(url, query)
 
 
-def orders_frame(url: str) -> pd.DataFrame:
-    """Orders: id, customer_id, ordered_at, revenue, channel."""
-    return read_frame(
-        url,
-        select(Order.id, Order.customer_id, Order.ordered_at, Order.revenue, Order.channel),
-    )
+def orders_frame(url: str, customer_id: int | None = None) -> pd.DataFrame:
+    """Orders (of everyone, or of one customer): id, customer_id, ordered_at, revenue, channel."""
+    query = select(Order.id, Order.customer_id, Order.ordered_at, Order.revenue, Order.channel)
+    if customer_id is not None:
+        query = query.where(Order.customer_id == customer_id)
+    return read_frame(url, query)
 
 
 def order_lines_frame(url: str) -> pd.DataFrame:

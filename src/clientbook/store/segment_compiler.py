@@ -2,7 +2,7 @@
 
 Field names are looked up in the registry (never spliced into SQL); every value becomes a bound
 parameter; ``contains`` and ``starts_with`` escape LIKE wildcards. Merged-away customers are never
-members.
+members. A comparison with an unknown (null) value is false, and ``not`` of it true.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ class _Compiler:
         if "any" in node:
             return or_(false(), *(self.condition(c) for c in node["any"]))
         if "not" in node:
-            return not_(self.condition(node["not"]))
+            # Two-valued: "not" holds whenever the condition does not, also when a field it
+            # compares is unknown (SQL's NOT of NULL would leave those customers out).
+            return not_(func.coalesce(self.condition(node["not"]), false()))
         if "field" in node:
             return self.field(node["field"], node["op"], node.get("value"))
         if "event" in node:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.serve.web.browsing import CHROMIUM, CHROMIUM_ARGS, DOCS_SCREENSHOTS
 from tests.serve.web.seed import score, seed_retailer
 
 from clientbook.config import Settings
@@ -66,3 +69,23 @@ def web(
     with TestClient(app) as client:
         yield client
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """docs/screenshots/ when asked for (CLIENTBOOK_SCREENSHOTS=1), else a temporary folder."""
+    if os.environ.get("CLIENTBOOK_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

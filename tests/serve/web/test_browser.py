@@ -9,52 +9,20 @@ committed pictures alone.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.serve.web.browsing import free_port, open_tab, sign_in, wait_until_up
 from tests.serve.web.seed import XSS_NAME, XSS_URL, score, seed_retailer
 
 from clientbook.store.db import dispose_engines, migrate
 from clientbook.store.users import ensure_demo_users
 
 pytestmark = pytest.mark.browser
-
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-PASSWORDS = {
-    "admin": ("admin@demo.clientbook.dev", "demo-admin-pass"),
-    "marketer": ("marketer@demo.clientbook.dev", "demo-marketer-pass"),
-    "agent": ("agent@demo.clientbook.dev", "demo-agent-pass"),
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """docs/screenshots/ when asked for (CLIENTBOOK_SCREENSHOTS=1), else a temporary folder."""
-    if os.environ.get("CLIENTBOOK_SCREENSHOTS") == "1":
-        return DOCS_SCREENSHOTS
-    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     score(url)
     ensure_demo_users(url)
     dispose_engines()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CLIENTBOOK_DATABASE_URL": url}
     process = subprocess.Popen(
         [
@@ -86,55 +54,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120  # a busy 2-core machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start")
-            time.sleep(0.1)
+        wait_until_up(base, process)
         yield {"base": base, "ids": ids, "url": url}
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser: Any, server: dict[str, Any]) -> Iterator[Any]:
-    """A fresh browser context (no cookies) at desktop width; dialogs are recorded, not shown."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server["base"])
-    tab = context.new_page()
-    tab.dialogs = []
-    tab.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+    """A fresh browser tab at desktop width."""
+    tab = open_tab(browser, server["base"])
     yield tab
-    context.close()
-
-
-def sign_in(page: Any, role: str, *, shot: Path | None = None) -> None:
-    email, password = PASSWORDS[role]
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    if shot:
-        page.screenshot(path=shot)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    tab.context.close()
 
 
 def test_agent_finds_a_customer_and_logs_a_call(
@@ -162,12 +94,12 @@ def test_agent_finds_a_customer_and_logs_a_call(
     page.locator("#cases").get_by_text("No open case.").wait_for()
 
 
-def test_marketer_sees_the_dashboard(page: Any, shots: Path) -> None:
+def test_marketer_sees_the_dashboard(page: Any) -> None:
+    """On the small seeded store (the populated demo dashboard: test_make_demo.py)."""
     sign_in(page, "marketer")
     assert page.url.endswith("/dashboard")
     assert page.get_by_role("heading", name="Cohort retention").is_visible()
     assert page.locator("figure.chart svg").count() >= 4
-    page.screenshot(path=shots / "dashboard.png", full_page=True)
 
 
 def test_marketer_builds_a_segment(page: Any, shots: Path) -> None:
@@ -259,8 +191,7 @@ def test_parameters_outside_the_allow_list_are_400(page: Any) -> None:
 
 
 def test_usable_at_phone_width(browser: Any, server: dict[str, Any], shots: Path) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server["base"])
-    page = context.new_page()
+    page = open_tab(browser, server["base"], width=390, height=844)
     try:
         sign_in(page, "agent")
         page.goto(f"/customers/{server['ids']['ann']}")
@@ -269,4 +200,4 @@ def test_usable_at_phone_width(browser: Any, server: dict[str, Any], shots: Path
         page.get_by_label("Subject").focus()
         page.screenshot(path=shots / "customer-360-phone.png", full_page=True)
     finally:
-        context.close()
+        page.context.close()

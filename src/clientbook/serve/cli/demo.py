@@ -1,4 +1,4 @@
-"""`clientbook demo generate`: build (and load) the demo retailer."""
+"""`clientbook demo generate|setup`: build (and load) the demo retailer, or the whole demo."""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from clientbook.collect.importers import import_file
-from clientbook.demo.generator import LOAD_PLAN, generate
+from clientbook.demo.generator import generate
+from clientbook.demo.setup import load_demo, setup_demo
 from clientbook.serve.cli.common import DbOption, console, settings_for
-from clientbook.store.db import migrate
+from clientbook.serve.cli.users import print_credentials
 
 demo = typer.Typer(help="The demo retailer.", no_args_is_help=True)
+
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Folder for the CSV files and ground truth.")
+]
+SeedOption = Annotated[int, typer.Option(help="Random seed (same seed, same data).")]
+PeopleOption = Annotated[int, typer.Option(help="Number of persons.", min=10)]
+AccountsOption = Annotated[int, typer.Option(help="Number of B2B accounts.", min=2)]
 
 
 @demo.command("generate")
 def generate_(
-    out: Annotated[Path, typer.Option(help="Folder for the CSV files and ground truth.")] = Path(
-        "demo-data"
-    ),
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
-    people: Annotated[int, typer.Option(help="Number of persons.", min=10)] = 10_000,
-    accounts: Annotated[int, typer.Option(help="Number of B2B accounts.", min=2)] = 300,
+    out: OutOption = Path("demo-data"),
+    seed: SeedOption = 7,
+    people: PeopleOption = 10_000,
+    accounts: AccountsOption = 300,
     load: Annotated[
         bool, typer.Option("--load/--no-load", help="Import the files into the store.")
     ] = True,
@@ -35,22 +40,33 @@ def generate_(
     console.print(f"Wrote {sum(counts.values()):,} rows to {out}/ (ground truth in truth.csv).")
     if not load:
         return
-    migrate(settings.database_url)
     table = Table("file", "kind", "added", "already present")
-    for stem, kind, source, customer_source in LOAD_PLAN:
-        path = out / f"{stem}.csv"
-        if not path.exists():
-            continue
-        result = import_file(
-            settings.database_url,
-            kind,
-            path,
-            source=source,
-            customer_source=customer_source,
-            region=settings.default_region,
-        )
-        table.add_row(path.name, kind, f"{result.inserted:,}", f"{result.skipped:,}")
+    for f in load_demo(settings, out):
+        table.add_row(f.path.name, f.kind, f"{f.result.inserted:,}", f"{f.result.skipped:,}")
     console.print(table)
+
+
+@demo.command("setup")
+def setup(
+    out: OutOption = Path("demo-data"),
+    seed: SeedOption = 7,
+    people: PeopleOption = 10_000,
+    accounts: AccountsOption = 300,
+    db: DbOption = None,
+) -> None:
+    """What `make demo` runs: generate and load the retailer into an empty store, resolve
+    identities, run the value and needs analytics, create the demo users (steps already done
+    are skipped)."""
+    settings = settings_for(db)
+    credentials = setup_demo(
+        settings,
+        out,
+        seed=seed,
+        people=people,
+        accounts=accounts,
+        say=lambda line: console.print(line, markup=False, highlight=False),
+    )
+    print_credentials(credentials)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,13 @@ from clientbook.errors import UsageError
 from clientbook.serve.cli.common import DbOption, JsonOption, console, print_json, settings_for
 from clientbook.store.db import require_schema
 from clientbook.store.models.users import ROLES
-from clientbook.store.users import create_user, ensure_demo_users, list_users, user_exists
+from clientbook.store.users import (
+    DemoCredential,
+    create_user,
+    ensure_demo_users,
+    list_users,
+    user_exists,
+)
 
 users = typer.Typer(help="Users of the web application (roles: agent, marketer, admin).")
 
@@ -74,6 +80,14 @@ def list_(db: DbOption = None, as_json: JsonOption = False) -> None:
     console.print(table)
 
 
+def print_credentials(credentials: list[DemoCredential]) -> None:
+    """One line per demo user: role, e-mail, password."""
+    for c in credentials:
+        console.print(
+            f"{c.role:9} {c.email}  password: {c.password}", markup=False, highlight=False
+        )
+
+
 @users.command("demo")
 def demo(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Create (or reset) the demo admin, marketer and agent and print their credentials."""
@@ -83,10 +97,7 @@ def demo(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([c.model_dump() for c in credentials])
         return
-    for c in credentials:
-        console.print(
-            f"{c.role:9} {c.email}  password: {c.password}", markup=False, highlight=False
-        )
+    print_credentials(credentials)
 
 
 def register(app: typer.Typer) -> None:

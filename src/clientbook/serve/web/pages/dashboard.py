@@ -16,7 +16,7 @@ from clientbook.store.contacts import customer_names
 from clientbook.store.overview import overview
 from clientbook.store.value import latest_scores, lifecycle_movements
 
-#: Upper edges of the CLV distribution's bars (the last bar is everything above).
+#: Lower edges of the CLV distribution's bars from 0 up (below the first: negative CLV).
 CLV_EDGES = (0, 25, 50, 100, 250, 500, 1000, 2500)
 #: How far back "this period" of lifecycle movements reaches from the latest run.
 MOVEMENT_DAYS = 30
@@ -42,7 +42,8 @@ def value_panel(url: str) -> dict[str, Any] | None:
         return None
     rows = table.select(["customer_id", "clv", "rfm_segment", "lifecycle_stage"]).to_pylist()
     clvs = [float(r["clv"]) for r in rows if r["clv"] is not None]
-    bands: list[tuple[str, float]] = []
+    # Customers who cost more to serve than they bring have a negative CLV: a band of their own.
+    bands = [("below €0", float(sum(1 for v in clvs if v < 0)))]
     for low, high in zip(CLV_EDGES, (*CLV_EDGES[1:], None), strict=True):
         inside = sum(1 for v in clvs if v >= low and (high is None or v < high))
         bands.append((f"€{low:,}–{high:,}" if high is not None else f"€{low:,}+", float(inside)))
