@@ -229,7 +229,9 @@ def test_order_lines_known_and_new_customers_round_trip(database_url: str, tmp_p
     columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "quantity", "brand"]
     rows = [dict(zip([*columns, "product_id"], line, strict=True)) for line in lines]
     path = write_csv(tmp_path / "till.csv", rows)
-    first = import_file(database_url, "orders", path, source="till", customer_source="loyalty")
+    first = import_file(
+        database_url, "orders", path, source="till", customer_source="loyalty", batch_size=2
+    )
     assert (first.inserted, first.customers_created) == (2, 1)
     with session_scope(database_url, write=False) as session:
         orders = {o.order_id: o for o in session.scalars(select(Order))}

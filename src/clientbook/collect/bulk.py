@@ -19,7 +19,6 @@ from psycopg import sql
 from sqlalchemy import JSON, Date, DateTime, Float, Integer, Numeric, Table, func, insert, select
 from sqlalchemy.orm import Session
 
-BATCH = 50_000
 #: Page cache of the importing SQLite connection (KiB): index B-trees of a large load stay hot.
 SQLITE_IMPORT_CACHE_KIB = 262_144
 
@@ -34,13 +33,14 @@ def bulk_session(session: Session) -> Iterator[None]:
     if not _is_sqlite(session):
         yield
         return
-    connection = session.connection()
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    # On the driver's connection: the pragma must not depend on the state of the unit of work.
+    dbapi: Any = session.connection().connection.driver_connection
+    previous = dbapi.execute("PRAGMA cache_size").fetchone()[0]
+    dbapi.execute(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size={int(previous or -2000)}")
+        dbapi.execute(f"PRAGMA cache_size={int(previous)}")
 
 
 def reserve_ids(session: Session, table: Table, count: int) -> np.ndarray:
@@ -121,8 +121,9 @@ def write_frame(
     table: Table,
     frame: pd.DataFrame,
     progress: Callable[[int], None] | None = None,
+    batch: int = 50_000,
 ) -> None:
-    """Insert every row of ``frame`` (columns named as ``table``'s) into ``table``.
+    """Insert every row of ``frame`` (columns named as ``table``'s) into ``table``, in batches.
 
     Columns the frame lacks get their Python-side default; a missing ``id`` is left to the
     database.
@@ -146,14 +147,14 @@ def write_frame(
     dbapi: Any = connection.connection.driver_connection
     statement = insert(table).compile(dialect=connection.dialect, column_keys=names)
     order = list(statement.positiontup or ()) if sqlite else names
-    for start in range(0, rows, BATCH):
-        batch = zip(*(values[n][start : start + BATCH] for n in order), strict=True)
+    for start in range(0, rows, batch):
+        chunk = zip(*(values[n][start : start + batch] for n in order), strict=True)
         if sqlite:
-            dbapi.executemany(str(statement), batch)
+            dbapi.executemany(str(statement), chunk)
         else:
-            _copy(dbapi, table.name, names, batch)
+            _copy(dbapi, table.name, names, chunk)
         if progress is not None:
-            progress(min(BATCH, rows - start))
+            progress(min(batch, rows - start))
 
 
 def _copy(dbapi: Any, table: str, names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:

@@ -73,6 +73,7 @@ class Context:
     customer_source: str
     region: str
     progress: Progress
+    batch: int = 50_000
     customers_created: int = 0
     record_cache: dict[str, int] = field(default_factory=dict)
 
@@ -164,7 +165,7 @@ def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarr
     """Insert one customer per record row, with its source record and identifiers."""
     ids = reserve_ids(ctx.session, _table(Customer), len(rows))
     fields = [f for f in CUSTOMER_FIELDS if f in rows.columns]
-    write_frame(ctx.session, _table(Customer), rows[fields].assign(id=ids))
+    write_frame(ctx.session, _table(Customer), rows[fields].assign(id=ids), batch=ctx.batch)
     attributes = _attributes(rows.drop(columns=["account_role"], errors="ignore"))
     records = pd.DataFrame(
         {
@@ -174,7 +175,7 @@ def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarr
             "attributes": attributes,
         }
     )
-    write_frame(ctx.session, _table(SourceRecord), records)
+    write_frame(ctx.session, _table(SourceRecord), records, batch=ctx.batch)
     identifiers = [
         pd.DataFrame(
             {
@@ -195,6 +196,7 @@ def _create_customers(ctx: Context, rows: pd.DataFrame, source: str) -> np.ndarr
         ctx.session,
         _table(Identifier),
         pd.concat(identifiers, ignore_index=True).assign(source=source),
+        batch=ctx.batch,
     )
     ctx.customers_created += len(ids)
     return ids
@@ -361,7 +363,7 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
     pks[by_customer] = reserve_ids(ctx.session, _table(Order), len(orders))
     columns = ["order_id", "customer_id", "ordered_at", "revenue", "cost", "currency", "channel"]
     header = orders[[*columns, "location", "brand"]].assign(id=pks, source=ctx.source)
-    write_frame(ctx.session, _table(Order), header.iloc[by_customer])
+    write_frame(ctx.session, _table(Order), header.iloc[by_customer], batch=ctx.batch)
     lines = pd.DataFrame(
         {
             "order_pk": pks[group],
@@ -374,7 +376,7 @@ def load_orders(ctx: Context, frame: pd.DataFrame) -> tuple[int, int]:
         }
     )
     lines = lines.sort_values("order_pk", kind="stable")
-    write_frame(ctx.session, _table(OrderLine), lines, ctx.progress)
+    write_frame(ctx.session, _table(OrderLine), lines, ctx.progress, ctx.batch)
     return len(orders), len(frame) - len(new)
 
 
@@ -663,6 +665,7 @@ def import_file(
     mapping: dict[str, str] | None = None,
     region: str = "GB",
     progress: Progress | None = None,
+    batch_size: int = 50_000,
 ) -> ImportResult:
     """Validate ``path`` as ``kind`` and load it in one transaction (nothing on any bad row).
 
@@ -680,7 +683,12 @@ def import_file(
     typed = validate(frame, columns, first_line, path.name)
     with session_scope(url) as session:
         ctx = Context(
-            session, source, customer_source or source, region, progress or (lambda _n: None)
+            session,
+            source,
+            customer_source or source,
+            region,
+            progress or (lambda _n: None),
+            batch_size,
         )
         with bulk_session(session):
             inserted, skipped = spec.load(ctx, typed)

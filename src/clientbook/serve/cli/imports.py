@@ -71,6 +71,7 @@ def import_(
             mapping=parse_mapping(map_ or []),
             region=settings.default_region,
             progress=lambda n: bar.advance(task, n),
+            batch_size=settings.import_batch_size,
         )
     if as_json:
         print_json(result.model_dump())
