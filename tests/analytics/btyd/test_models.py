@@ -46,6 +46,20 @@ def test_a_large_base_warm_starts_to_the_same_maximum(monkeypatch: pytest.Monkey
     assert warm.log_likelihood == pytest.approx(loglik, abs=1e-4)
 
 
+def test_fits_do_not_depend_on_the_order_of_customers(cdnow: pd.DataFrame) -> None:
+    """Engines hand rows over in different orders; the estimates must be the same."""
+    order = np.random.default_rng(4).permutation(len(cdnow))
+    shuffled = cdnow.iloc[order]
+    columns = ["frequency_cal", "recency_cal", "T_cal"]
+    assert BGNBD().fit(*(cdnow[c] for c in columns)).params == (
+        BGNBD().fit(*(shuffled[c] for c in columns)).params
+    )
+    spend = ["frequency_cal", "monetary_value_cal"]
+    assert GammaGamma().fit(*(cdnow[c] for c in spend)).params == (
+        GammaGamma().fit(*(shuffled[c] for c in spend)).params
+    )
+
+
 def test_aggregate_counts_distinct_rows() -> None:
     grouped = aggregate(np.array([1.0, 0.0, 1.0, 1.0]), np.array([0.5, 0.0, 0.5, 2.0]))
     rows = sorted(zip(grouped.column(0), grouped.column(1), grouped.counts, strict=True))

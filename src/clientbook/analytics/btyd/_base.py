@@ -87,7 +87,8 @@ def aggregate(*columns: FloatArray) -> Grouped:
         if int(key.max()) + 1 > 2**62 // len(distinct):  # renumber the key before it overflows
             key = pd.factorize(key)[0].astype(np.int64)
         key = key * len(distinct) + column_codes[-1]
-    group = pd.factorize(key)[0].astype(np.int64)
+    # Sorted, so that the distinct rows (and the sums over them) do not depend on the input order.
+    group = pd.factorize(key, sort=True)[0].astype(np.int64)
     counts = np.bincount(group).astype(np.float64)
     first = np.empty(len(counts), dtype=np.int64)
     first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
