@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -418,3 +419,14 @@ def test_demo_store_is_what_make_demo_builds(demo: Demo) -> None:
     assert set(demo.scores.as_of.astype(str)) == {DEMO_AS_OF.isoformat()}
     assert demo.needs.cluster.nunique() >= 2
     assert {"preferred_channel", "brand", "size"} <= set(demo.preferences.key)
+
+
+def test_setting_up_again_skips_what_is_done(demo: Demo, tmp_path: Path) -> None:
+    """`make demo` run twice: no second load, no second scoring or clustering (runs last)."""
+    said: list[str] = []
+    setup_demo(Settings(database_url=demo.url), tmp_path / "data", people=500, say=said.append)
+    assert said[0].startswith(f"The store already holds {len(demo.alive):,} customers")
+    assert not any(line.startswith(("Value:", "Needs:")) for line in said)
+    assert not (tmp_path / "data").exists()
+    assert len(_table(demo.url, Order)) == len(demo.orders)
+    assert len(_table(demo.url, Score)) == len(demo.scores)

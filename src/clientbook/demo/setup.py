@@ -26,9 +26,9 @@ from clientbook.store.models.parties import Customer
 from clientbook.store.users import DemoCredential, ensure_demo_users
 from clientbook.store.value import latest_run
 
-#: The demo is scored as of the last day of its two-year window, so it looks the same whatever
-#: the date it is built on.
-DEMO_AS_OF: date = (START + timedelta(days=DAYS - 1)).date()
+#: The demo is scored as of the day its two-year window ends (its last orders are placed that
+#: day), so it looks the same whatever the date it is built on.
+DEMO_AS_OF: date = (START + timedelta(days=DAYS)).date()
 
 
 @dataclass(frozen=True)

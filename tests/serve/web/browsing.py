@@ -34,8 +34,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_up(base: str, process: subprocess.Popen[Any], seconds: float = 120) -> None:
-    """Wait for ``/health`` to answer; fail when the server exits or never answers."""
+def wait_until_up(base: str, process: subprocess.Popen[Any], seconds: float = 300) -> None:
+    """Wait for ``/health`` to answer; fail when the server exits or never answers.
+
+    Generous: importing the app took 141 s on the shared 2-core machine under a load of 9.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -47,6 +50,16 @@ def wait_until_up(base: str, process: subprocess.Popen[Any], seconds: float = 12
             pass
         time.sleep(0.1)
     pytest.fail("the server did not start")
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Stop a server started by a test (killed when it does not stop within 30 s)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)
 
 
 def sign_in(page: Any, role: str, *, shot: Path | None = None) -> None:

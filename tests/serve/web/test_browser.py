@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.serve.web.browsing import free_port, open_tab, sign_in, wait_until_up
+from tests.serve.web.browsing import free_port, open_tab, sign_in, stop, wait_until_up
 from tests.serve.web.seed import XSS_NAME, XSS_URL, score, seed_retailer
 
 from clientbook.store.db import dispose_engines, migrate
@@ -57,8 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         wait_until_up(base, process)
         yield {"base": base, "ids": ids, "url": url}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture

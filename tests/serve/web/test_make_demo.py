@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.serve.web.browsing import PASSWORDS, free_port, open_tab, sign_in, wait_until_up
+from tests.serve.web.browsing import (
+    PASSWORDS,
+    free_port,
+    open_tab,
+    sign_in,
+    stop,
+    wait_until_up,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,8 +70,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_up(base, process)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def _number(text: str) -> float:
