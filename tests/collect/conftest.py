@@ -84,7 +84,7 @@ def start_server(
     full_env = {**os.environ, "CLIENTBOOK_COLLECT_PROCESS_INTERVAL": "0.2", **(env or {})}
     process = subprocess.Popen(command, env=full_env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a busy 2-core machine imports slowly
+    deadline = time.monotonic() + 600  # a busy 2-core machine imports slowly (>120 s seen)
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
@@ -95,7 +95,7 @@ def start_server(
             raise RuntimeError(f"clientbook serve exited with {process.returncode}")
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError("clientbook serve did not start within 120 s")
+    raise RuntimeError("clientbook serve did not start within 600 s")
 
 
 def stop_server(server: LiveServer) -> None:

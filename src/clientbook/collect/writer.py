@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from clientbook.errors import NotPermitted, StoreUnavailable
-from clientbook.store.db import session_scope, unavailable
+from clientbook.store.db import connection_scope, unavailable
 from clientbook.store.events import KeyOwner, append_events, key_owner
 
 #: A group stops growing at this many rows (a few full batches).
@@ -88,18 +88,18 @@ class GroupWriter:
     def _commit(self, group: list[_Request]) -> None:
         refused: dict[str, Refusal] = {}
         try:
-            with session_scope(self.url) as session:
+            with connection_scope(self.url) as connection:
                 owners: dict[str, KeyOwner] = {}
                 for request in group:
                     if request.key in owners or request.key in refused:
                         continue
                     try:
-                        owners[request.key] = key_owner(session, request.key)
+                        owners[request.key] = key_owner(connection, request.key)
                     except NotPermitted as exc:
                         refused[request.key] = Refusal(401, str(exc))
                 for key, owner in owners.items():
                     rows = [row for r in group if r.key == key for row in r.rows]
-                    append_events(session, owner, rows)
+                    append_events(connection, owner, rows)
         except (StoreUnavailable, SQLAlchemyError) as exc:
             if isinstance(exc, SQLAlchemyError):
                 exc = unavailable(self.url, exc)

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,6 +139,20 @@ def _factory(url: str, write: bool) -> sessionmaker[Session]:
         engine = get_engine(url).execution_options(clientbook_write=write)
         factory = _FACTORIES[(url, write)] = sessionmaker(engine, expire_on_commit=False)
     return factory
+
+
+@contextmanager
+def connection_scope(url: str) -> Iterator[Connection]:
+    """A write transaction on a bare Core connection, for hot paths that need no ORM session.
+
+    Like :func:`session_scope`: commits on success, rolls back on error, waits its turn on SQLite.
+    """
+    with _turn(url, True):
+        try:
+            with get_engine(url).begin() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise unavailable(url, exc) from exc
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,7 +106,18 @@ def revoke_write_key(url: str, key_id: int) -> None:
         raise NotFound(f"No active write key with id {key_id}.", hint="See `clientbook keys list`.")
 
 
-def key_owner(session: Session, key: str | None) -> KeyOwner:
+_KEY_QUERY = select(WriteKey.id, WriteKey.source).where(
+    WriteKey.key_hash == bindparam("digest"), WriteKey.revoked_at.is_(None)
+)
+_APPEND = {
+    name: dialect.insert(Event.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=["source", "message_id"]
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+def key_owner(db: Session | Connection, key: str | None) -> KeyOwner:
     """The owner of an active write key; :class:`NotPermitted` when missing, unknown or revoked."""
     if not key:
         raise NotPermitted(
@@ -114,28 +125,22 @@ def key_owner(session: Session, key: str | None) -> KeyOwner:
             hint="Send it as the HTTP Basic user name (or as writeKey in the body); "
             "create one with `clientbook keys create --name NAME`.",
         )
-    row = session.execute(
-        select(WriteKey.id, WriteKey.source).where(
-            WriteKey.key_hash == _digest(key), WriteKey.revoked_at.is_(None)
-        )
-    ).first()
+    row = db.execute(_KEY_QUERY, {"digest": _digest(key)}).first()
     if row is None:
         raise NotPermitted("The write key is unknown or revoked.")
     return KeyOwner(id=row.id, source=row.source)
 
 
-def append_events(session: Session, owner: KeyOwner, rows: Sequence[dict[str, Any]]) -> None:
-    """Append rows of ``events`` columns for ``owner``; repeated message ids are skipped."""
-    if not rows:
-        return
-    connection = session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(Event.__table__)  # type: ignore[arg-type]  # a Table: Core, not the ORM path
-    stmt = stmt.on_conflict_do_nothing(index_elements=["source", "message_id"])
-    extra = {"source": owner.source, "write_key_id": owner.id}
-    # Core's executemany: one prepared statement for all rows (the ORM's bulk path would send
-    # one statement per run of rows with the same non-null columns)
-    connection.execute(stmt, [{**row, **extra} for row in rows])
+def append_events(connection: Connection, owner: KeyOwner, rows: Sequence[dict[str, Any]]) -> None:
+    """Append rows of ``events`` columns for ``owner``; repeated message ids are skipped.
+
+    Core's executemany: one prepared statement for all rows (the ORM's bulk path would send one
+    statement per run of rows with the same non-null columns).
+    """
+    if rows:
+        extra = {"source": owner.source, "write_key_id": owner.id}
+        stmt = _APPEND[connection.dialect.name]
+        connection.execute(stmt, [{**row, **extra} for row in rows])
 
 
 def pending_events(session: Session, limit: int) -> list[StoredEvent]:
