@@ -20,6 +20,9 @@ START = date(2023, 7, 1)
 def populate(url: str, customers: int = 400, seed: int = 11) -> dict[str, int]:
     """Write the base; returns a few ids worth checking."""
     rng = np.random.default_rng(seed)
+    # Gamma-Gamma's own process for spend: each buyer's rate nu ~ Gamma(q=5, rate=48), so that
+    # mean spend differs between customers (iid spend leaves q and gamma unidentified).
+    spend_rates = np.random.default_rng(seed + 1).gamma(5.0, 1 / 48.0, customers + 1)
     span = (AS_OF - START).days
     people, ids, orders, contacts, cases = [], [], [], [], []
     for cid in range(1, customers + 1):
@@ -45,7 +48,7 @@ def populate(url: str, customers: int = 400, seed: int = 11) -> dict[str, int]:
         n = 0
         while day <= span:
             for _ in range(1 + int(rng.random() < 0.1)):  # sometimes two orders in one day
-                revenue = round(float(rng.gamma(4.0, 12.0)), 2)
+                revenue = round(float(rng.gamma(4.0, 1 / spend_rates[cid])), 2)
                 n += 1
                 orders.append(
                     {

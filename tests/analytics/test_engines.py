@@ -40,8 +40,7 @@ def test_duckdb_and_spark_agree(sqlite_url: str, spark: Any) -> None:
     for a, b in zip(left, right, strict=True):
         for key, value in a.items():
             if isinstance(value, float):
-                # engines sum in different orders; on this small base Gamma-Gamma's q and
-                # gamma run to their bound, where spend moves ~1e-6 for a 1e-15 change in input
+                # the engines sum in different orders; the fitted models carry that through
                 assert b[key] == pytest.approx(value, rel=1e-5, abs=1e-4), (key, a, b)
             else:
                 assert b[key] == value, key
