@@ -20,17 +20,9 @@ from clientbook.store.models.events import Event
 from clientbook.store.models.parties import Identifier
 from tests.collect.conftest import LiveServer, free_port
 from tests.collect.test_real_clients import wait_processed
+from tests.serve.web.browsing import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 PAGE = """<!doctype html>
 <html><head><title>Spring shoes</title>
 <script src="{collector}/clientbook.js" data-write-key="{key}"></script>
@@ -68,7 +60,7 @@ def wait_events(url: str, source: str, count: int, timeout: float = 30.0) -> lis
 
 
 @pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)"
+    not Path(CHROMIUM).exists(), reason="needs Debian's chromium (apt-get install chromium)"
 )
 def test_snippet_tracks_a_visitor_who_then_signs_in(
     live_server: LiveServer, shop_site: tuple[str, Path]
@@ -81,7 +73,7 @@ def test_snippet_tracks_a_visitor_who_then_signs_in(
     (root / "shoes.html").write_text(PAGE.format(collector=live_server.url, key=key))
     landing = f"{origin}/shoes.html?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(landing, referer="https://www.google.com/search?q=red+trail+shoes")
