@@ -8,21 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from clientbook.config import Settings
 from clientbook.serve.api.app import create_app
-from clientbook.store.db import dispose_engines, migrate
 from clientbook.store.events import create_write_key
-from tests.conftest import postgres_server_url
+from tests.conftest import BACKENDS, new_database
 
 
 def basic(key: str) -> dict[str, str]:
@@ -107,9 +104,7 @@ def stop_server(server: LiveServer) -> None:
         server.process.wait()
 
 
-@pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="session", params=BACKENDS)
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
@@ -117,26 +112,7 @@ def live_server(
 
     Tests share it: each makes its own write key (so its own source) and its own ids.
     """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'clientbook.db'}"
-        migrate(url)
+    with new_database(request.param, tmp_path_factory.mktemp("live")) as url:
         server = start_server(url)
         yield server
         stop_server(server)
-        return
-    pg = postgres_server_url()
-    if not pg:
-        if os.environ.get("CI"):
-            pytest.fail("CLIENTBOOK_TEST_POSTGRES_URL is not set: run the suite with `make test`.")
-        pytest.skip("no PostgreSQL test server (run the suite with `make test`)")
-    name = f"cb_live_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = pg.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    server = start_server(url)
-    yield server
-    stop_server(server)
-    dispose_engines()
-    with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
