@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     default_region: str = Field(
         "GB", description="ISO country code assumed for phone numbers without a country prefix."
     )
+    currency: str | None = Field(
+        None,
+        description="ISO 4217 code money is shown in (default: the currency most orders are "
+        "in; EUR in a store without orders).",
+        pattern="^[A-Z]{3}$",
+    )
     host: str = Field("127.0.0.1", description="Address `clientbook serve` listens on.")
     port: int = Field(8000, description="Port `clientbook serve` listens on.")
     analytics_engine: str = Field(

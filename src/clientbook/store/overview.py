@@ -108,6 +108,17 @@ def rfm_grid(
     return counts, means
 
 
+def main_currency(url: str) -> str | None:
+    """The currency most orders are in (None in a store without orders)."""
+    with session_scope(url, write=False) as session:
+        return session.scalar(
+            select(Order.currency)
+            .group_by(Order.currency)
+            .order_by(func.count(Order.id).desc(), Order.currency)
+            .limit(1)
+        )
+
+
 def overview(url: str, *, cohorts: int = 12, months: int = 12, top: int = 10) -> Overview:
     """Everything the dashboard shows that needs no model; cohorts by month of first order."""
     with session_scope(url, write=False) as session:

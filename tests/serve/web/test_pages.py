@@ -192,7 +192,20 @@ def test_customer_360_shows_value(web: TestClient) -> None:
     assert "Lifetime value (CLV)" in html and "P(alive) over time" in html
     assert "Lifecycle movements" in html
     by_clv = web.get("/customers", params={"sort": "clv", "direction": "desc"}).text
-    assert re.search(r'<td class="num">€[\d,]+\.\d\d</td>', by_clv)
+    assert re.search(r'<td class="num">€[\d,]+\.\d\d</td>', by_clv)  # the orders' currency
+
+
+def test_money_is_shown_in_the_configured_currency(web: TestClient) -> None:
+    sign_in(web, "marketer")
+    settings = web.app.state.settings
+    web.app.state.settings = settings.model_copy(update={"currency": "GBP"})
+    try:
+        listed = web.get("/customers", params={"sort": "clv", "direction": "desc"}).text
+        dashboard = web.get("/dashboard").text
+    finally:
+        web.app.state.settings = settings
+    assert re.search(r'<td class="num">£[\d,]+\.\d\d</td>', listed)
+    assert "below £0" in dashboard and "€" not in dashboard
 
 
 def test_admin_creates_a_user_and_a_key(web: TestClient) -> None:

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from clientbook.serve.api.deps import SettingsDep
 from clientbook.serve.web.auth import MarketerDep
 from clientbook.serve.web.charts import PALETTE, bar_chart, heatmap, line_chart
-from clientbook.serve.web.templating import render
+from clientbook.serve.web.templating import display_currency, render, symbol
 from clientbook.store.contacts import customer_names
 from clientbook.store.overview import overview
 from clientbook.store.value import latest_scores, lifecycle_movements
@@ -32,10 +32,11 @@ def _share_of_top(values: list[float], fraction: float) -> float | None:
     return sum(sorted(values, reverse=True)[:count]) / total
 
 
-def value_panel(url: str) -> dict[str, Any] | None:
+def value_panel(url: str, sign: str) -> dict[str, Any] | None:
     """CLV distribution and concentration, RFM segments, stages, movements, top customers by CLV.
 
-    From the latest finished run of the value analytics; None before the first run.
+    From the latest finished run of the value analytics; None before the first run. CLV bands
+    are labelled with the currency ``sign``.
     """
     run, table = latest_scores(url)
     if run is None or table.num_rows == 0:
@@ -43,10 +44,11 @@ def value_panel(url: str) -> dict[str, Any] | None:
     rows = table.select(["customer_id", "clv", "rfm_segment", "lifecycle_stage"]).to_pylist()
     clvs = [float(r["clv"]) for r in rows if r["clv"] is not None]
     # Customers who cost more to serve than they bring have a negative CLV: a band of their own.
-    bands = [("below €0", float(sum(1 for v in clvs if v < 0)))]
+    bands = [(f"below {sign}0", float(sum(1 for v in clvs if v < 0)))]
     for low, high in zip(CLV_EDGES, (*CLV_EDGES[1:], None), strict=True):
         inside = sum(1 for v in clvs if v >= low and (high is None or v < high))
-        bands.append((f"€{low:,}–{high:,}" if high is not None else f"€{low:,}+", float(inside)))
+        band = f"{sign}{low:,}–{high:,}" if high is not None else f"{sign}{low:,}+"
+        bands.append((band, float(inside)))
     segments: dict[str, int] = {}
     stages: dict[str, int] = {}
     for r in rows:
@@ -82,8 +84,10 @@ def value_panel(url: str) -> dict[str, Any] | None:
 def dashboard(request: Request, settings: SettingsDep, web_session: MarketerDep) -> Response:
     """Counts, value concentration, lifecycle, cohorts, channels and top customers."""
     data = overview(settings.database_url)
+    sign = symbol(display_currency(settings))
+    amount = sign + "{:,.0f}"
     charts = {
-        "monthly": line_chart("Revenue by month", data.monthly_revenue, fmt="€{:,.0f}")
+        "monthly": line_chart("Revenue by month", data.monthly_revenue, fmt=amount)
         if data.monthly_revenue
         else None,
         "lifecycle": bar_chart(
@@ -94,7 +98,7 @@ def dashboard(request: Request, settings: SettingsDep, web_session: MarketerDep)
         "channels": bar_chart(
             "Revenue by channel",
             [(c.channel.replace("_", " "), c.revenue) for c in data.channels if c.orders],
-            fmt="€{:,.0f}",
+            fmt=amount,
         ),
         "contacts": bar_chart(
             "Contacts by channel",
@@ -126,5 +130,5 @@ def dashboard(request: Request, settings: SettingsDep, web_session: MarketerDep)
         if data.buyers
         else None,
     }
-    context = {"o": data, "charts": charts, "value": value_panel(settings.database_url)}
+    context = {"o": data, "charts": charts, "value": value_panel(settings.database_url, sign)}
     return render(request, "dashboard.html", context)
