@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import adbc_driver_sqlite.dbapi as driver
+import adbc_driver_manager as adbc
+import adbc_driver_sqlite
 import pyarrow as pa
 
 #: Rows per Arrow batch; the driver infers each column's type from the first batch.
@@ -30,51 +33,87 @@ BATCH_ROWS = 65_536
 BUSY_MS = 60_000
 
 
-def _connect(path: str, read_only: bool) -> Any:
-    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
-    connection = driver.connect(uri)
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-    return connection
+# The low-level ADBC API, not adbc_driver_sqlite.dbapi: the DB-API module imports
+# pyarrow.dataset and with it pandas, 3.5 s of CPU per child here.
+def _connect(path: str, read_only: bool) -> tuple[Any, Any]:
+    database = adbc_driver_sqlite.connect(f"file:{path}?mode=ro" if read_only else f"file:{path}")
+    connection = adbc.AdbcConnection(database)
+    with _query(connection, f"PRAGMA busy_timeout = {BUSY_MS}") as reader:
+        reader.read_all()
+    return database, connection
+
+
+@contextmanager
+def _query(connection: Any, sql: str, **options: str) -> Iterator[pa.RecordBatchReader]:
+    statement = adbc.AdbcStatement(connection)
+    try:
+        if options:
+            statement.set_options(**options)
+        statement.set_sql_query(sql)
+        stream, _ = statement.execute_query()
+        with pa.RecordBatchReader.from_stream(stream) as reader:
+            yield reader
+    finally:
+        statement.close()
+
+
+def _update(connection: Any, table: pa.Table | None, sql: str = "", **options: str) -> None:
+    statement = adbc.AdbcStatement(connection)
+    try:
+        if options:
+            statement.set_options(**options)
+        if table is not None:
+            statement.bind_stream(table.__arrow_c_stream__())
+        else:
+            statement.set_sql_query(sql)
+        statement.execute_update()
+    finally:
+        statement.close()
 
 
 def read(path: str, query: str) -> None:
     """Run ``query`` and stream its result to stdout as Arrow IPC."""
-    connection = _connect(path, read_only=True)
+    database, connection = _connect(path, read_only=True)
     try:
-        with connection.cursor() as cursor:
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-            cursor.execute(query)
-            reader = cursor.fetch_record_batch()
-            with pa.ipc.new_stream(sys.stdout.buffer, reader.schema) as out:
-                for batch in reader:
-                    out.write_batch(batch)
-        connection.rollback()
+        options = {"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)}
+        with (
+            _query(connection, query, **options) as reader,
+            pa.ipc.new_stream(sys.stdout.buffer, reader.schema) as out,
+        ):
+            for batch in reader:
+                out.write_batch(batch)
     finally:
         connection.close()
+        database.close()
 
 
 def write(path: str, plan: list[list[str]]) -> None:
     """Run the steps of ``plan`` in one transaction; nothing is kept if one fails."""
-    connection = _connect(path, read_only=False)
+    database, connection = _connect(path, read_only=False)
     try:
-        with connection.cursor() as cursor:
+        connection.set_autocommit(False)
+        try:
             for step in plan:
                 if step[0] == "execute":
-                    cursor.execute(step[1])
+                    _update(connection, None, step[1])
                     continue
                 with pa.memory_map(step[2]) as source:
                     table = pa.ipc.open_file(source).read_all()
-                if step[0] == "insert":
-                    cursor.adbc_ingest(step[1], table, mode="append")
-                else:
-                    cursor.adbc_ingest(step[1], table, mode="create", temporary=True)
-        connection.commit()
-    except BaseException:
-        connection.rollback()
-        raise
+                mode = "append" if step[0] == "insert" else "create"
+                options = {
+                    adbc.INGEST_OPTION_TARGET_TABLE: step[1],
+                    adbc.INGEST_OPTION_MODE: f"adbc.ingest.mode.{mode}",
+                }
+                if step[0] == "temporary":
+                    options["adbc.ingest.temporary"] = "true"
+                _update(connection, table, **options)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
     finally:
         connection.close()
+        database.close()
 
 
 def main(argv: list[str]) -> int:

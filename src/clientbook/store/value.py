@@ -109,8 +109,8 @@ def load_value_inputs(url: str, as_of: date) -> ValueInputs:
             (
                 "SELECT c.id AS id, COALESCE(c.merged_into_id, 0) AS merged_into_id, "
                 "COALESCE(c.lifecycle_stage, '') AS stage, "
-                "CASE WHEN c.email IS NOT NULL OR c.phone IS NOT NULL OR EXISTS (SELECT 1 FROM "
-                "identifiers i WHERE i.customer_id = c.id AND i.type <> 'anonymous_id') "
+                "CASE WHEN c.email IS NOT NULL OR c.phone IS NOT NULL OR c.id IN (SELECT "
+                "i.customer_id FROM identifiers i WHERE i.type <> 'anonymous_id') "
                 "THEN 1 ELSE 0 END AS known FROM customers c",
                 CUSTOMERS,
             ),
