@@ -31,6 +31,7 @@ import pyarrow as pa
 #: Rows per Arrow batch; the driver infers each column's type from the first batch.
 BATCH_ROWS = 65_536
 BUSY_MS = 60_000
+CACHE_KIB = 262_144
 
 
 # The low-level ADBC API, not adbc_driver_sqlite.dbapi: the DB-API module imports
@@ -91,6 +92,9 @@ def write(path: str, plan: list[list[str]]) -> None:
     """Run the steps of ``plan`` in one transaction; nothing is kept if one fails."""
     database, connection = _connect(path, read_only=False)
     try:
+        # Indexes of a large table take inserts all over their pages: keep them in memory.
+        with _query(connection, f"PRAGMA cache_size = -{CACHE_KIB}") as reader:
+            reader.read_all()
         connection.set_autocommit(False)
         try:
             for step in plan:
