@@ -92,9 +92,11 @@ def write(path: str, plan: list[list[str]]) -> None:
     """Run the steps of ``plan`` in one transaction; nothing is kept if one fails."""
     database, connection = _connect(path, read_only=False)
     try:
-        # Indexes of a large table take inserts all over their pages: keep them in memory.
-        with _query(connection, f"PRAGMA cache_size = -{CACHE_KIB}") as reader:
-            reader.read_all()
+        # As the application's own connections (clientbook.store.db); and the indexes of a large
+        # table take inserts all over their pages: keep them in memory.
+        for pragma in ("foreign_keys = ON", "synchronous = NORMAL", f"cache_size = -{CACHE_KIB}"):
+            with _query(connection, f"PRAGMA {pragma}") as reader:
+                reader.read_all()
         connection.set_autocommit(False)
         try:
             for step in plan:
