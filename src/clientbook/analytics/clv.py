@@ -77,38 +77,40 @@ def service_query(
 
 
 def buyers_query(orders: str, *, as_of_day: int, base_margin_rate: float) -> str:
-    """SQL: per buyer, the BTYD summary (days), revenue, margin rate and 12 months' margin."""
-    as_of, start, base = int(as_of_day), int(as_of_day) - 365, dbl(base_margin_rate)
+    """SQL: per buyer, the BTYD summary (days), revenue, margin rate and 12 months' margin.
+
+    Two aggregations: orders to purchase days (the transactions of the BTYD models), then days
+    to customers; every per-order sum is a sum of per-day sums, so one pass over the orders
+    serves them all (the orders are the largest input: 10,000,000 rows in the benchmark).
+    """
+    as_of, start, base, zero = int(as_of_day), int(as_of_day) - 365, dbl(base_margin_rate), dbl(0)
     daily = (
-        f"SELECT customer_id, day, SUM(revenue) AS revenue FROM {orders} GROUP BY customer_id, day"
-    )
-    per_day = (
-        "SELECT customer_id, COUNT(*) AS transactions, MIN(day) AS first_day, "
-        f"MAX(day) AS last_day, SUM(revenue) AS revenue FROM ({daily}) d GROUP BY customer_id"
-    )
-    zero = dbl(0)
-    per_order = (
-        "SELECT customer_id, COUNT(*) AS orders, "
+        "SELECT customer_id, day, SUM(revenue) AS revenue, COUNT(*) AS orders, "
         f"SUM(CASE WHEN costed = 1 THEN revenue ELSE {zero} END) AS costed_revenue, "
         f"SUM(CASE WHEN costed = 1 THEN revenue - cost ELSE {zero} END) AS costed_margin, "
-        f"SUM(CASE WHEN day > {start} THEN revenue ELSE {zero} END) AS revenue_12m, "
-        f"SUM(CASE WHEN day > {start} AND costed = 1 THEN revenue - cost ELSE {zero} END) "
-        "AS costed_margin_12m, "
-        f"SUM(CASE WHEN day > {start} AND costed = 0 THEN revenue ELSE {zero} END) "
-        f"AS uncosted_revenue_12m FROM {orders} GROUP BY customer_id"
+        f"SUM(CASE WHEN costed = 0 THEN revenue ELSE {zero} END) AS uncosted_revenue "
+        f"FROM {orders} GROUP BY customer_id, day"
+    )
+    recent = f"CASE WHEN day > {start} THEN {{}} ELSE {zero} END"
+    per_customer = (
+        "SELECT customer_id, COUNT(*) AS transactions, MIN(day) AS first_day, "
+        "MAX(day) AS last_day, SUM(revenue) AS revenue, MIN_BY(revenue, day) AS first_revenue, "
+        "CAST(SUM(orders) AS BIGINT) AS orders, SUM(costed_revenue) AS costed_revenue, "
+        f"SUM(costed_margin) AS costed_margin, SUM({recent.format('revenue')}) AS revenue_12m, "
+        f"SUM({recent.format('costed_margin')}) AS costed_margin_12m, "
+        f"SUM({recent.format('uncosted_revenue')}) AS uncosted_revenue_12m "
+        f"FROM ({daily}) d GROUP BY customer_id"
     )
     return (
-        "SELECT b.customer_id, b.transactions, b.first_day, b.last_day, b.revenue, o.orders, "
-        f"{as_of} - b.last_day AS recency_days, b.transactions - 1 AS x, "
-        f"b.last_day - b.first_day AS t_x_days, {as_of} - b.first_day AS t_days, "
-        f"CASE WHEN b.transactions > 1 THEN (b.revenue - f.revenue) / (b.transactions - 1) "
+        "SELECT customer_id, transactions, first_day, last_day, revenue, orders, "
+        f"{as_of} - last_day AS recency_days, transactions - 1 AS x, "
+        f"last_day - first_day AS t_x_days, {as_of} - first_day AS t_days, "
+        "CASE WHEN transactions > 1 THEN (revenue - first_revenue) / (transactions - 1) "
         f"ELSE {zero} END AS repeat_spend, "
-        "CASE WHEN o.costed_revenue > 0 THEN o.costed_margin / o.costed_revenue "
-        f"ELSE {base} END AS margin_rate, o.revenue_12m, "
-        f"o.costed_margin_12m + o.uncosted_revenue_12m * {base} AS margin_12m "
-        f"FROM ({per_day}) b JOIN ({daily}) f ON f.customer_id = b.customer_id "
-        "AND f.day = b.first_day JOIN "
-        f"({per_order}) o ON o.customer_id = b.customer_id"
+        "CASE WHEN costed_revenue > 0 THEN costed_margin / costed_revenue "
+        f"ELSE {base} END AS margin_rate, revenue_12m, "
+        f"costed_margin_12m + uncosted_revenue_12m * {base} AS margin_12m "
+        f"FROM ({per_customer}) b"
     )
 
 

@@ -3,17 +3,29 @@
 DuckDB 2.0 cannot attach SQLite or PostgreSQL here (no extensions can be downloaded), so:
 
 - PostgreSQL: the ADBC driver hands over Arrow tables directly and writes with COPY.
-- SQLite: Python's own ``sqlite3`` (the library SQLAlchemy uses), fetched in large batches and
-  assembled column by column into Arrow, and written with ``executemany`` in one transaction.
-  The ADBC SQLite driver carries a second copy of the SQLite library; two copies in one process
-  break each other's POSIX locks on the same file and corrupted a WAL database here (measured:
-  "database disk image is malformed" after one run), so it is not used.
+- SQLite file: the ADBC SQLite driver, in child processes (:mod:`clientbook.store.sqlite_bulk`)
+  that stream Arrow IPC back or ingest Arrow IPC files in one transaction. The driver carries a
+  second copy of the SQLite library; two copies in one process break each other's POSIX locks
+  on the same file and corrupted a WAL database here (measured: "database disk image is
+  malformed" after one run), so it never runs in this process. The driver infers each column's
+  type from its first rows, so child reads are used only for queries with a ``schema`` whose
+  columns are never NULL (COALESCE them).
+- SQLite in memory or smaller than ``CHILD_MIN_BYTES`` (a child costs about 0.7 s of CPU to
+  start: too much for a dashboard over a small store), and reads without a schema: Python's own
+  ``sqlite3`` (the library SQLAlchemy uses), fetched in large batches and assembled column by
+  column into Arrow, and written with ``executemany`` in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -24,6 +36,10 @@ from clientbook.errors import StoreUnavailable
 from clientbook.store.db import _normalise_url, get_engine
 
 BATCH = 200_000
+#: Child readers at once: one per core of the machines this runs on.
+READERS = 2
+#: SQLite files at least this large are read and written by ADBC child processes.
+CHILD_MIN_BYTES = 64 << 20
 
 
 def dialect(url: str) -> str:
@@ -49,8 +65,44 @@ def _postgres(url: str) -> Iterator[Any]:
         connection.close()
 
 
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL large enough for the ADBC children, else None."""
+    parsed = make_url(_normalise_url(url))
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database).resolve()
+    try:
+        if path.stat().st_size < CHILD_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    return str(path)
+
+
 def read_arrow(url: str, query: str, schema: pa.Schema | None = None) -> pa.Table:
-    """Run one query and return its result as an Arrow table (cast to ``schema`` if given)."""
+    """Run one query and return its result as an Arrow table (cast to ``schema`` if given).
+
+    On a SQLite file, a query with a ``schema`` must give no NULL (see the module's notes).
+    """
+    return read_arrows(url, [(query, schema)])[0]
+
+
+def read_arrows(url: str, queries: Sequence[tuple[str, pa.Schema | None]]) -> list[pa.Table]:
+    """Several queries' results, read side by side where the store allows it."""
+    path = sqlite_file(url)
+    if path is None or all(schema is None for _, schema in queries):
+        return [_read_one(url, query, schema) for query, schema in queries]
+    with ThreadPoolExecutor(READERS) as pool:
+        futures = [
+            pool.submit(_child_read, path, query, schema)
+            if schema is not None
+            else pool.submit(_read_one, url, query, schema)
+            for query, schema in queries
+        ]
+        return [future.result() for future in futures]
+
+
+def _read_one(url: str, query: str, schema: pa.Schema | None) -> pa.Table:
     if dialect(url) == "postgresql":
         with _postgres(url) as connection, connection.cursor() as cursor:
             cursor.execute(query)
@@ -59,6 +111,30 @@ def read_arrow(url: str, query: str, schema: pa.Schema | None = None) -> pa.Tabl
     else:
         table = _sqlite_read(url, query, schema)
     return table.cast(schema) if schema is not None else table
+
+
+def _child(args: list[str]) -> bytes:
+    """Run :mod:`clientbook.store.sqlite_bulk` with ``args``; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "clientbook.store.sqlite_bulk", *args],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        message = done.stderr.decode(errors="replace").strip().splitlines()
+        raise StoreUnavailable(
+            f"Bulk transfer with the SQLite store failed: {message[-1] if message else '?'}.",
+            hint="Check that the database file is readable and writable and not corrupt.",
+        )
+    return done.stdout
+
+
+def _child_read(path: str, query: str, schema: pa.Schema) -> pa.Table:
+    out = _child(["read", path, query])
+    table = pa.ipc.open_stream(pa.py_buffer(out)).read_all()
+    if table.num_rows == 0:
+        return schema.empty_table()
+    return table.cast(schema)
 
 
 def _sqlite_read(url: str, query: str, schema: pa.Schema | None) -> pa.Table:
@@ -110,6 +186,8 @@ class BulkWriter(Protocol):
 
 
 class _SqliteWriter:
+    """Writes through Python's ``sqlite3`` in this process (in-memory stores)."""
+
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
 
@@ -128,6 +206,30 @@ class _SqliteWriter:
 
     def execute(self, statement: str) -> None:
         self._cursor.execute(statement)
+
+
+class _PlanWriter:
+    """Collects the steps (tables as Arrow IPC files) that a child process runs at the end."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self.plan: list[list[str]] = []
+
+    def _file(self, table: pa.Table) -> str:
+        path = self._folder / f"{len(self.plan)}.arrow"
+        data = for_sqlite(table)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, data.schema) as out:
+            out.write_table(data)
+        return str(path)
+
+    def insert(self, name: str, table: pa.Table) -> None:
+        self.plan.append(["insert", name, self._file(table)])
+
+    def temporary(self, name: str, table: pa.Table) -> None:
+        self.plan.append(["temporary", name, self._file(table)])
+
+    def execute(self, statement: str) -> None:
+        self.plan.append(["execute", statement])
 
 
 class _PostgresWriter:
@@ -155,6 +257,15 @@ def bulk_writer(url: str) -> Iterator[BulkWriter]:
             except BaseException:
                 connection.rollback()
                 raise
+        return
+    path = sqlite_file(url)
+    if path is not None:
+        with tempfile.TemporaryDirectory(prefix="clientbook-bulk-") as folder:
+            writer = _PlanWriter(Path(folder))
+            yield writer
+            plan = Path(folder) / "plan.json"
+            plan.write_text(json.dumps(writer.plan))
+            _child(["write", path, str(plan)])
         return
     raw = get_engine(url).raw_connection()
     cursor = raw.cursor()

@@ -40,6 +40,29 @@ def check_history(frequency: FloatArray, recency: FloatArray, T: FloatArray) -> 
         raise InvalidInput("recency must be 0 for a customer with no repeat transaction.")
 
 
+def histories(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+    """Validated per-customer (x, t_x, T) for a purchase model's fit, and the time scale.
+
+    The scale, the mean customer age T (at least 1e-3), sizes the optimiser's starting point.
+    """
+    x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
+    check_history(x, t_x, t)
+    return x, t_x, t, max(float(np.mean(t)), 1e-3)
+
+
+def history_arrays(
+    frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(x, t_x, T) as float arrays of any shape, unchecked, for scoring."""
+    return (
+        np.asarray(frequency, dtype=np.float64),
+        np.asarray(recency, dtype=np.float64),
+        np.asarray(T, dtype=np.float64),
+    )
+
+
 def wsum(weights: FloatArray, values: FloatArray) -> float:
     """sum(weights * values), on one thread.
 

@@ -26,9 +26,9 @@ from clientbook.analytics.btyd._base import (
     GradientObjective,
     Grouped,
     IntArray,
-    as_float,
-    check_history,
     fit_grouped,
+    histories,
+    history_arrays,
     wsum,
 )
 
@@ -40,9 +40,8 @@ class BGNBD(FittedModel):
 
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BGNBD:
         """Fit on per-customer (x, t_x, T); returns the fitted model."""
-        x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
-        check_history(x, t_x, t)
-        start = np.log(np.array([1.0, max(float(np.mean(t)), 1e-3) / 4.0, 1.0, 1.0]))
+        x, t_x, t, scale = histories(frequency, recency, T)
+        start = np.log(np.array([1.0, scale / 4.0, 1.0, 1.0]))
         values, self.log_likelihood = fit_grouped(_objective, (x, t_x, t), start)
         self.params = dict(zip(self.param_names, map(float, values), strict=True))
         self.n_customers = len(x)
@@ -60,7 +59,7 @@ class BGNBD(FittedModel):
     ) -> FloatArray:
         """E[Y(t) | x, t_x, T]: expected transactions in the next ``t`` of a known customer."""
         r, alpha, a, b = self._require_fit().values()
-        x, t_x, big_t = _arrays(frequency, recency, T)
+        x, t_x, big_t = history_arrays(frequency, recency, T)
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + big_t + t)
         hyp = hyp2f1(r + x, b + x, a + b + x - 1.0, z)
@@ -73,7 +72,7 @@ class BGNBD(FittedModel):
     ) -> FloatArray:
         """P(alive | x, t_x, T), at the end of the observation period."""
         r, alpha, a, b = self._require_fit().values()
-        x, t_x, big_t = _arrays(frequency, recency, T)
+        x, t_x, big_t = history_arrays(frequency, recency, T)
         positive = x > 0
         log_odds = (
             np.log(a)
@@ -87,7 +86,7 @@ class BGNBD(FittedModel):
     ) -> FloatArray:
         """Each customer's log-likelihood contribution under the fitted parameters."""
         r, alpha, a, b = self._require_fit().values()
-        x, t_x, big_t = _arrays(frequency, recency, T)
+        x, t_x, big_t = history_arrays(frequency, recency, T)
         positive = x > 0
         a3 = -(r + x) * np.log(alpha + big_t)
         with np.errstate(divide="ignore"):
@@ -105,14 +104,6 @@ class BGNBD(FittedModel):
 def _counts(codes: IntArray, weights: FloatArray, size: int) -> FloatArray:
     """Sum of ``weights`` by code."""
     return np.bincount(codes, weights, size).astype(np.float64, copy=False)
-
-
-def _arrays(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
-    return (
-        np.asarray(frequency, dtype=np.float64),
-        np.asarray(recency, dtype=np.float64),
-        np.asarray(T, dtype=np.float64),
-    )
 
 
 def _objective(grouped: Grouped) -> GradientObjective:

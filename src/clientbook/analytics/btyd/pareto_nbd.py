@@ -25,8 +25,8 @@ from clientbook.analytics.btyd._base import (
     FittedModel,
     FloatArray,
     aggregate,
-    as_float,
-    check_history,
+    histories,
+    history_arrays,
     maximise,
     wsum,
 )
@@ -57,8 +57,7 @@ class ParetoNBD(FittedModel):
 
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> ParetoNBD:
         """Fit on per-customer (x, t_x, T); returns the fitted model."""
-        x, t_x, t = as_float("frequency", frequency), as_float("recency", recency), as_float("T", T)
-        check_history(x, t_x, t)
+        x, t_x, t, scale = histories(frequency, recency, T)
         grouped = aggregate(x, t_x, t)
         ux, utx, ut = (grouped.column(i) for i in range(3))
         n = grouped.counts
@@ -68,7 +67,6 @@ class ParetoNBD(FittedModel):
             ll = _log_likelihood(r, alpha, s, beta, ux, utx, ut)
             return wsum(n, ll) if np.all(np.isfinite(ll)) else -np.inf
 
-        scale = max(float(np.mean(t)), 1e-3)
         start = np.log(np.array([0.5, scale / 4.0, 0.5, scale]))
         values, self.log_likelihood = maximise(objective, start, gradient=False, weight=len(x))
         self.params = dict(zip(self.param_names, map(float, values), strict=True))
@@ -88,7 +86,7 @@ class ParetoNBD(FittedModel):
     ) -> FloatArray:
         """E[Y(t) | x, t_x, T]: expected transactions in the next ``t`` of a known customer."""
         r, alpha, s, beta = self._require_fit().values()
-        x, _t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+        x, _t_x, big_t = history_arrays(frequency, recency, T)
         t = np.asarray(t, dtype=np.float64)
         rate = (r + x) / (alpha + big_t)
         if abs(s - 1.0) < 1e-9:
@@ -106,7 +104,7 @@ class ParetoNBD(FittedModel):
     ) -> FloatArray:
         """P(alive | x, t_x, T), at the end of the observation period."""
         r, alpha, s, beta = self._require_fit().values()
-        x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+        x, t_x, big_t = history_arrays(frequency, recency, T)
         log_ratio = (
             np.log(s / (r + s + x))
             + (r + x) * np.log(alpha + big_t)
@@ -120,7 +118,7 @@ class ParetoNBD(FittedModel):
     ) -> FloatArray:
         """Each customer's log-likelihood contribution under the fitted parameters."""
         r, alpha, s, beta = self._require_fit().values()
-        x, t_x, big_t = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+        x, t_x, big_t = history_arrays(frequency, recency, T)
         return _log_likelihood(r, alpha, s, beta, x, t_x, big_t)
 
 
