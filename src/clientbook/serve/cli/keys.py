@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from clientbook.collect.processor import process_all
+from clientbook.collect.processor import process_all, run
 from clientbook.serve.cli.common import DbOption, JsonOption, console, print_json, settings_for
 from clientbook.store.db import require_schema
 from clientbook.store.events import (
@@ -61,11 +65,35 @@ def revoke(
 
 
 @events.command("process")
-def process(db: DbOption = None, as_json: JsonOption = False) -> None:
+def process(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep running and apply events as they arrive, until stopped (Ctrl+C or "
+            "SIGTERM). `clientbook serve` runs this by itself.",
+        ),
+    ] = False,
+    niceness: Annotated[
+        int, typer.Option("--nice", help="Lower this process's CPU priority by this much.")
+    ] = 0,
+    exit_with: Annotated[int | None, typer.Option("--exit-with", hidden=True)] = None,
+) -> None:
     """Apply every pending event to the customer record (the server does this by itself)."""
     settings = settings_for(db)
     require_schema(settings.database_url)
-    report = process_all(settings)
+    if niceness:
+        os.nice(niceness)
+    if follow:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        stop = threading.Event()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: stop.set())
+        report = run(settings, stop, parent=exit_with)
+    else:
+        report = process_all(settings)
     if as_json:
         print_json({"processed": report.processed, "failed": report.failed})
         return

@@ -27,7 +27,6 @@ from clientbook.collect.ingest import (
     intake_one,
 )
 from clientbook.collect.messages import MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, PATH_TYPES
-from clientbook.collect.processor import BackgroundProcessor
 from clientbook.collect.ratelimit import RateLimiter, retry_after
 from clientbook.collect.writer import GroupWriter
 from clientbook.config import Settings
@@ -48,11 +47,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.collect_limiter = RateLimiter(settings.collect_rate_limit)
     app.state.collect_writer = GroupWriter(settings.database_url)
-    processor = BackgroundProcessor(settings).start()
     try:
         yield
     finally:
-        await run_in_threadpool(processor.stop)
         await run_in_threadpool(app.state.collect_writer.stop)
 
 
