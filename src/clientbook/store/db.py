@@ -115,6 +115,17 @@ def _signal_path(url: str) -> str | None:
     return database + "-writers"
 
 
+def _open_signal(url: str) -> int | None:
+    """The writers' file, opened; None when it does not apply or cannot be opened."""
+    path = _signal_path(url)
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # no such directory, read-only: the database itself will say what is wrong
+        return None
+
+
 @contextmanager
 def _announced(url: str) -> Iterator[None]:
     """Hold a shared lock on the writers' file while waiting for and holding the write lock.
@@ -122,9 +133,8 @@ def _announced(url: str) -> Iterator[None]:
     A background writer in another process (the event processor) sees it and ends its
     transaction early, so that foreground writers never wait behind a long one.
     """
-    path = _signal_path(url)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644) if path else -1
-    if fd < 0:
+    fd = _open_signal(url)
+    if fd is None:
         yield
         return
     try:
@@ -141,9 +151,8 @@ def writers_waiting(url: str) -> int:
     """
     gate = _GATES.get(_normalise_url(url))
     waiting = gate.waiting if gate else 0
-    path = _signal_path(url)
-    if path and os.path.exists(path):
-        fd = os.open(path, os.O_RDWR)
+    fd = _open_signal(url)
+    if fd is not None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -155,10 +164,9 @@ def writers_waiting(url: str) -> int:
 
 def wait_for_foreground_writers(url: str) -> None:
     """Block until no writer of another process waits for or holds the SQLite write lock."""
-    path = _signal_path(url)
-    if path is None:
+    fd = _open_signal(url)
+    if fd is None:
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
     finally:
