@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -20,6 +22,9 @@ from clientbook.store.events import (
     list_write_keys,
     revoke_write_key,
 )
+
+#: prctl option: the signal this process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 keys = typer.Typer(help="Write keys for the event collector (/v1/*).", no_args_is_help=True)
 events = typer.Typer(help="The raw events received by the collector.", no_args_is_help=True)
@@ -86,6 +91,8 @@ def process(
     require_schema(settings.database_url)
     if niceness:
         os.nice(niceness)
+    if exit_with is not None:
+        _exit_with(exit_with)
     if follow:
         logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
         stop = threading.Event()
@@ -98,6 +105,15 @@ def process(
         print_json({"processed": report.processed, "failed": report.failed})
         return
     console.print(f"{report.processed} events processed, {report.failed} failed.")
+
+
+def _exit_with(parent: int) -> None:
+    """Be sent SIGTERM when the parent process ends (Linux), and end now if it already has."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise typer.Exit(0)
 
 
 @events.command("status")
