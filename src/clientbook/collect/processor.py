@@ -37,7 +37,7 @@ from clientbook.store.activity import (
     user_id_known,
 )
 from clientbook.store.db import session_scope, wait_for_foreground_writers, writers_waiting
-from clientbook.store.events import StoredEvent, mark_processed, pending_events
+from clientbook.store.events import StoredEvent, claim_event, mark_processed, pending_events
 
 log = logging.getLogger(__name__)
 #: A chunk of the processor commits after this many seconds even if nobody waits.
@@ -83,27 +83,46 @@ def apply_event(session: Session, event: StoredEvent, policy: Policy) -> int:
 
 
 def process_pending(settings: Settings, limit: int | None = None) -> ProcessReport:
-    """Process up to ``limit`` pending events in one transaction; report how many.
+    """Process up to ``limit`` pending events; report how many.
 
-    On SQLite the transaction holds the one write lock: it starts only when no other writer
-    (the collector, in this process or another) waits, and ends early, after the event at hand,
-    as soon as one does or the chunk has taken :data:`CHUNK_SECONDS`; the rest stay pending for
-    the next chunk.
+    On PostgreSQL in one transaction, the events locked (``SKIP LOCKED``) so that processors
+    share the queue. On SQLite, whose one write lock the collector needs, the events are read
+    first (a read does not block the collector in WAL mode) and then applied in short write
+    transactions: each starts only when no other writer (the collector, in this process or
+    another) waits, and ends after the event at hand as soon as one does, or when it has taken
+    :data:`CHUNK_SECONDS`. Each event is claimed (marked done if still pending) in the
+    transaction that applies it, so it is applied once even if two processors run.
     """
     limit = limit or settings.collect_process_batch
     url = settings.database_url
     policy = Policy.from_settings(settings)
+    if not url.startswith("sqlite"):
+        done = failed = 0
+        with session_scope(url) as session:
+            for event in pending_events(session, limit):
+                error = _apply_isolated(session, event, policy)
+                failed += error is not None
+                done += 1
+                mark_processed(session, event.id, error)
+        return ProcessReport(processed=done, failed=failed)
+    with session_scope(url, write=False) as session:
+        events = pending_events(session, limit)
     done = failed = 0
-    wait_for_foreground_writers(url)
-    deadline = time.monotonic() + CHUNK_SECONDS
-    with session_scope(url, background=True) as session:
-        for event in pending_events(session, limit):
-            error = _apply_isolated(session, event, policy)
-            failed += error is not None
-            done += 1
-            mark_processed(session, event.id, error)
-            if writers_waiting(url) or time.monotonic() > deadline:
-                break
+    while done < len(events):
+        wait_for_foreground_writers(url)
+        deadline = time.monotonic() + CHUNK_SECONDS
+        with session_scope(url, background=True) as session:
+            while done < len(events):
+                event = events[done]
+                done += 1
+                if not claim_event(session, event.id):
+                    continue  # another processor applied it meanwhile
+                error = _apply_isolated(session, event, policy)
+                if error is not None:
+                    failed += 1
+                    mark_processed(session, event.id, error)
+                if writers_waiting(url) or time.monotonic() > deadline:
+                    break
     return ProcessReport(processed=done, failed=failed)
 
 

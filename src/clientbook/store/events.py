@@ -220,6 +220,16 @@ def pending_events(session: Session, limit: int) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in session.execute(query).all()]
 
 
+def claim_event(session: Session, event_id: int) -> bool:
+    """Mark a pending event processed; False when it no longer was (another processor's)."""
+    result = session.execute(
+        update(Event)
+        .where(Event.id == event_id, Event.processed_at.is_(None))
+        .values(processed_at=utcnow())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def mark_processed(session: Session, event_id: int, error: str | None = None) -> None:
     """Record that the processor is done with an event (with the error, if it failed)."""
     session.execute(
