@@ -105,19 +105,24 @@ class WriteGate:
         return max(0, self._next - self._serving - 1 - len(self._gone))
 
 
-def _signal_path(url: str) -> str | None:
-    """The file beside a SQLite database on which writers announce themselves to other processes."""
+#: Files beside a SQLite database through which writers of different processes coordinate:
+#: foreground writers hold ``-writers`` shared while they wait and write; a background writer
+#: holds ``-background`` exclusively during its transaction.
+WRITERS, BACKGROUND = "-writers", "-background"
+
+
+def _signal_path(url: str, suffix: str) -> str | None:
     if not url.startswith("sqlite"):
         return None
     database = make_url(_normalise_url(url)).database
     if not database or database == ":memory:":
         return None
-    return database + "-writers"
+    return database + suffix
 
 
-def _open_signal(url: str) -> int | None:
-    """The writers' file, opened; None when it does not apply or cannot be opened."""
-    path = _signal_path(url)
+def _open_signal(url: str, suffix: str = WRITERS) -> int | None:
+    """A coordination file, opened; None when it does not apply or cannot be opened."""
+    path = _signal_path(url, suffix)
     if path is None:
         return None
     try:
@@ -160,6 +165,24 @@ def writers_waiting(url: str) -> int:
         finally:
             os.close(fd)
     return waiting
+
+
+@contextmanager
+def _flock(url: str, suffix: str, *, hold: bool) -> Iterator[None]:
+    """Take an exclusive lock on a coordination file; keep it for the block only if ``hold``."""
+    fd = _open_signal(url, suffix)
+    if fd is None:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not hold:
+            os.close(fd)
+            fd = -1
+        yield
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def wait_for_foreground_writers(url: str) -> None:
@@ -224,7 +247,8 @@ def _turn(url: str, write: bool, background: bool = False) -> Iterator[None]:
     """On SQLite, a write unit waits for its turn at the write lock (see :class:`WriteGate`).
 
     A foreground writer announces itself to other processes while it waits and writes (see
-    :func:`_announced`); a background one does not.
+    :func:`_announced`); a background one does not, and holds the ``-background`` file instead
+    while it writes.
     """
     if not write or not url.startswith("sqlite"):
         yield
