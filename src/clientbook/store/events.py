@@ -184,7 +184,7 @@ def append_events(connection: Connection, owner: KeyOwner, rows: Sequence[dict[s
         params.update(source=owner.source, write_key_id=owner.id)
         connection.exec_driver_sql(_APPEND_UNNEST, params)
         return
-    instant = Event.__table__.c.timestamp.type.bind_processor(dialect) or (lambda v: v)
+    instant = Event.__table__.c.timestamp.type.dialect_impl(dialect).bind_processor(dialect)
     connection.exec_driver_sql(
         _APPEND_ROWS,
         [
@@ -195,7 +195,7 @@ def append_events(connection: Connection, owner: KeyOwner, rows: Sequence[dict[s
                     _json_text(row[c])
                     if c == "payload"
                     else instant(row[c])
-                    if c in _TIMES
+                    if c in _TIMES and instant is not None
                     else row[c]
                     for c in ROW_COLUMNS
                 ),
