@@ -145,9 +145,9 @@ _APPEND_UNNEST = """
 INSERT INTO events (source, write_key_id, message_id, type, event, user_id, anonymous_id,
                     "timestamp", received_at, sent_at, timestamp_flag, payload)
 SELECT %(source)s, %(write_key_id)s, m, t, e, u, a, ts, r, s, f, p::jsonb
-FROM unnest(%(message_id)s::text[], %(type)s::text[], %(event)s::text[], %(user_id)s::text[],
-            %(anonymous_id)s::text[], %(timestamp)s::timestamptz[], %(received_at)s::timestamptz[],
-            %(sent_at)s::timestamptz[], %(timestamp_flag)s::text[], %(payload)s::text[])
+FROM unnest(%(message_id)b::text[], %(type)b::text[], %(event)b::text[], %(user_id)b::text[],
+            %(anonymous_id)b::text[], %(timestamp)b::timestamptz[], %(received_at)b::timestamptz[],
+            %(sent_at)b::timestamptz[], %(timestamp_flag)b::text[], %(payload)b::text[])
      WITH ORDINALITY AS x(m, t, e, u, a, ts, r, s, f, p, n)
 ORDER BY n
 ON CONFLICT (source, message_id) DO NOTHING
