@@ -85,8 +85,8 @@ def apply_event(session: Session, event: StoredEvent, policy: Policy) -> int:
 def process_pending(settings: Settings, limit: int | None = None) -> ProcessReport:
     """Process up to ``limit`` pending events; report how many.
 
-    On PostgreSQL in one transaction, the events locked (``SKIP LOCKED``) so that processors
-    share the queue. On SQLite, whose one write lock the collector needs, the events are read
+    On PostgreSQL in one transaction of at most :data:`CHUNK_SECONDS` (the rest stays pending),
+    the events locked (``SKIP LOCKED``) so that processors share the queue. On SQLite, whose one write lock the collector needs, the events are read
     first (a read does not block the collector in WAL mode) and then applied in short write
     transactions: each starts only when no other writer (the collector, in this process or
     another) waits, and ends after the event at hand as soon as one does, or when it has taken
@@ -98,12 +98,15 @@ def process_pending(settings: Settings, limit: int | None = None) -> ProcessRepo
     policy = Policy.from_settings(settings)
     if not url.startswith("sqlite"):
         done = failed = 0
+        deadline = time.monotonic() + CHUNK_SECONDS
         with session_scope(url) as session:
             for event in pending_events(session, limit):
                 error = _apply_isolated(session, event, policy)
                 failed += error is not None
                 done += 1
                 mark_processed(session, event.id, error)
+                if time.monotonic() > deadline:
+                    break  # commit what is done; the rest is picked up by the next chunk
         return ProcessReport(processed=done, failed=failed)
     with session_scope(url, write=False) as session:
         events = pending_events(session, limit)
