@@ -86,12 +86,13 @@ def process_pending(settings: Settings, limit: int | None = None) -> ProcessRepo
     """Process up to ``limit`` pending events; report how many.
 
     On PostgreSQL in one transaction of at most :data:`CHUNK_SECONDS` (the rest stays pending),
-    the events locked (``SKIP LOCKED``) so that processors share the queue. On SQLite, whose one write lock the collector needs, the events are read
-    first (a read does not block the collector in WAL mode) and then applied in short write
-    transactions: each starts only when no other writer (the collector, in this process or
-    another) waits, and ends after the event at hand as soon as one does, or when it has taken
-    :data:`CHUNK_SECONDS`. Each event is claimed (marked done if still pending) in the
-    transaction that applies it, so it is applied once even if two processors run.
+    the events locked (``SKIP LOCKED``) so that processors share the queue. On SQLite, whose
+    one write lock the collector needs, the events are read first (a read does not block the
+    collector in WAL mode) and then applied in short write transactions: each starts only when
+    no other writer (the collector, in this process or another) waits, and ends after the event
+    at hand as soon as one does, or when it has taken :data:`CHUNK_SECONDS`. Each event is
+    claimed (marked done if still pending) in the transaction that applies it, so it is applied
+    once even if two processors run.
     """
     limit = limit or settings.collect_process_batch
     url = settings.database_url
