@@ -136,12 +136,30 @@ def running(
             time.sleep(0.2)
         yield process
     finally:
+        helpers = [p for p in children(process.pid) if b"--follow" in _cmdline(p)]
         process.terminate()
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        deadline = time.monotonic() + 30  # the processor ends its chunk, then its process
+        while any(Path(f"/proc/{p}").exists() for p in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def fresh_database(backend: str, tmp: Path) -> str:
