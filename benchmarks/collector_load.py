@@ -1,18 +1,21 @@
 """Load on the event collector: `/v1/batch` throughput and single `/v1/track` latency.
 
-Starts `clientbook serve` on loopback over a fresh store, as a user runs it (its background
-event processor on), and drives it from this process (a second process) with a small HTTP/1.1
-client on raw asyncio sockets with keep-alive, cheap enough not to be the bottleneck. It prints
-events/s through batches of 100 (closed loop, `--concurrency` batches in flight) and the
-p50/p95/p99 latency of single tracks sent at a fixed rate (open loop: latency counts from when a
-request was due, so a stalled server cannot hide its queue), on SQLite and on PostgreSQL (started
-with scripts/postgres-for-tests); then the same with the processor off
-(`CLIENTBOOK_COLLECT_PROCESS_INTERVAL=0`). Each server is measured `--runs` times and the median
-is shown, with the CPU time the server process used per batch and per track (from /proc; on
-PostgreSQL the database's own processes are not counted): on a machine shared with other jobs,
-that says what the collector costs when the wall-clock figures are starved. The peer is a no-op
-ASGI app on the same uvicorn that answers 200 without storing anything: the ceiling of HTTP on
-this machine; the ratio shows what validation and the durable commit cost.
+Starts `clientbook serve` on loopback over a fresh store, as a user runs it (its event processor
+on: a second process at a lower CPU priority, which applies the events to the customer record
+while the load runs), and drives it from this process with a small HTTP/1.1 client on raw asyncio
+sockets with keep-alive, cheap enough not to be the bottleneck. It prints events/s through
+batches of 100 (closed loop, `--concurrency` batches in flight) and the p50/p95/p99 latency of
+single tracks sent at a fixed rate (open loop: latency counts from when a request was due, so a
+stalled server cannot hide its queue), on SQLite and on PostgreSQL (started with
+scripts/postgres-for-tests). Each server is measured `--runs` times and the median is shown, with
+the CPU time the server process used per batch and per track (from /proc; on PostgreSQL the
+database's own processes are not counted): on a machine shared with other jobs, that says what
+the collector costs when the wall-clock figures are starved. The processor's side is shown too:
+events it applied per second during each phase, its CPU per event, and the events still pending
+at the end (its lag). `--processor-off` adds the same measurement with the processor off
+(`CLIENTBOOK_COLLECT_PROCESS_INTERVAL=0`). The peer is a no-op ASGI app on the same uvicorn that
+answers 200 without storing anything: the ceiling of HTTP on this machine; the ratio shows what
+validation and the durable commit cost.
 
     .venv/bin/python benchmarks/collector_load.py [--backends sqlite postgres] [--runs 3]
 
@@ -69,7 +72,10 @@ class Figures:
     p99: float
     batch_cpu_ms: float  # server CPU per batch of 100 events
     track_cpu_ms: float  # server CPU per single track
-    processed: int = 0
+    applied_batch: float = 0.0  # events/s the processor applied during the batch phase
+    applied_track: float = 0.0  # ... during the track phase
+    processor_cpu_ms: float = 0.0  # processor CPU per event applied
+    pending: int = 0  # events not yet applied at the end of the runs
 
 
 def free_port() -> int:
@@ -78,8 +84,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by a process and its children, from /proc."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by a server and by its event processor, from /proc.
+
+    The server's figure counts its child processes (workers) except the processor's.
+    """
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
@@ -96,7 +105,16 @@ def cpu_seconds(pid: int) -> float:
         more = {child for child, parent in parents.items() if parent in family} - family
         family |= more
         grew = bool(more)
-    return sum(times.get(p, 0.0) for p in family)
+    processor = {p for p in family if b"--follow" in _cmdline(p)}
+    server = sum(times.get(p, 0.0) for p in family - processor)
+    return server, sum(times.get(p, 0.0) for p in processor)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 @contextmanager
@@ -118,12 +136,30 @@ def running(
             time.sleep(0.2)
         yield process
     finally:
+        helpers = [p for p in children(process.pid) if b"--follow" in _cmdline(p)]
         process.terminate()
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        deadline = time.monotonic() + 30  # the processor ends its chunk, then its process
+        while any(Path(f"/proc/{p}").exists() for p in helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def fresh_database(backend: str, tmp: Path) -> str:
@@ -256,22 +292,50 @@ async def latency(port: int, key: str, rate: float, seconds: float) -> list[floa
     return out
 
 
-def measure(port: int, key: str, pid: int, args: argparse.Namespace) -> Figures:
+def applied(db: str | None) -> int:
+    if db is None:
+        return 0
+    counts = event_counts(db)
+    return counts["events"] - counts["pending"]
+
+
+def measure(port: int, key: str, pid: int, args: argparse.Namespace, db: str | None) -> Figures:
     """Both phases against one server; its CPU time is counted per batch and per track."""
-    start = cpu_seconds(pid)
+    start, p_start, a_start = *cpu_seconds(pid), applied(db)
+    t0 = time.perf_counter()
     rate = asyncio.run(throughput(port, key, args.seconds, args.concurrency))
-    middle = cpu_seconds(pid)
+    t1 = time.perf_counter()
+    middle, _, a_middle = *cpu_seconds(pid), applied(db)
     samples = asyncio.run(latency(port, key, args.rate, args.seconds))
-    end = cpu_seconds(pid)
+    t2 = time.perf_counter()
+    end, p_end, a_end = *cpu_seconds(pid), applied(db)
     q = statistics.quantiles(samples, n=100, method="inclusive")
     batches = rate * args.seconds / 100
     per_batch = (middle - start) * 1000 / batches
-    return Figures(rate, q[49], q[94], q[98], per_batch, (end - middle) * 1000 / len(samples))
+    done = a_end - a_start
+    return Figures(
+        rate,
+        q[49],
+        q[94],
+        q[98],
+        per_batch,
+        (end - middle) * 1000 / len(samples),
+        applied_batch=(a_middle - a_start) / (t1 - t0),
+        applied_track=(a_end - a_middle) / (t2 - t1),
+        processor_cpu_ms=(p_end - p_start) * 1000 / done if done else 0.0,
+    )
 
 
-def processed(db: str) -> int:
-    counts = event_counts(db)
-    return counts["events"] - counts["pending"]
+def wait_for_processor(port: int, key: str, db: str) -> None:
+    """Send one event and wait until it is applied: the processor has started (imports are slow)."""
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    body = {"userId": "warm-up", "event": "Warm Up"}
+    httpx.post(f"http://127.0.0.1:{port}/v1/track", json=body, headers=auth).raise_for_status()
+    deadline = time.monotonic() + 600
+    while event_counts(db)["pending"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the event processor did not start within 600 s")
+        time.sleep(0.2)
 
 
 def clientbook_run(backend: str, process: bool, args: argparse.Namespace, tmp: Path) -> Figures:
@@ -288,8 +352,10 @@ def clientbook_run(backend: str, process: bool, args: argparse.Namespace, tmp: P
         command = [clientbook, "serve", "--db", db, "--port", str(port)]
         command += ["--workers", str(args.workers)]
         with running(command, f"http://127.0.0.1:{port}", "/health", env) as server:
-            runs = [measure(port, key, server.pid, args) for _ in range(args.runs)]
-            return dataclasses.replace(median(runs), processed=processed(db))
+            if process:
+                wait_for_processor(port, key, db)
+            runs = [measure(port, key, server.pid, args, db) for _ in range(args.runs)]
+            return dataclasses.replace(median(runs), pending=event_counts(db)["pending"])
     finally:
         dispose_engines()
         drop_database(db)
@@ -301,7 +367,7 @@ def noop_run(args: argparse.Namespace, tmp: Path) -> Figures:
     command = [str(BIN / "uvicorn"), "noop_app:app", "--port", str(port)]
     command += ["--workers", str(args.workers), "--log-level", "warning", "--app-dir", str(tmp)]
     with running(command, f"http://127.0.0.1:{port}", "/", dict(os.environ)) as server:
-        return median([measure(port, "noop", server.pid, args) for _ in range(args.runs)])
+        return median([measure(port, "noop", server.pid, args, None) for _ in range(args.runs)])
 
 
 def median(runs: list[Figures]) -> Figures:
@@ -316,8 +382,12 @@ def show(label: str, f: Figures, ceiling: Figures, seconds: float, runs: int) ->
         f"p50 {f.p50:.1f} ms, p95 {f.p95:.1f} ms, p99 {f.p99:.1f} ms; server CPU "
         f"{f.batch_cpu_ms:.1f} ms per batch, {f.track_cpu_ms:.2f} ms per track"
     )
-    if f.processed:
-        line += f"; processor applied {f.processed / (2 * seconds * runs):,.0f} events/s meanwhile"
+    if f.processor_cpu_ms:
+        line += (
+            f"\n    processor: applied {f.applied_batch:,.0f} events/s during the batches and "
+            f"{f.applied_track:,.0f} events/s during the tracks, {f.processor_cpu_ms:.2f} ms CPU "
+            f"per event; {f.pending:,} events still pending at the end"
+        )
     return line + f"  [median of {runs}]"
 
 
@@ -329,7 +399,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="batches in flight")
     parser.add_argument("--rate", type=float, default=200.0, help="single tracks per second")
     parser.add_argument("--runs", type=int, default=3, help="runs per server (median shown)")
-    parser.add_argument("--no-processor-off", action="store_true", help="skip the second mode")
+    parser.add_argument(
+        "--processor-off", action="store_true", help="also measure with the processor off"
+    )
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; "
@@ -340,7 +412,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         ceiling = noop_run(args, tmp)
         print(show("no-op ASGI peer (uvicorn)", ceiling, ceiling, args.seconds, args.runs))
-        modes = [True] if args.no_processor_off else [True, False]
+        modes = [True, False] if args.processor_off else [True]
         for backend in args.backends:
             for process in modes:
                 figures = clientbook_run(backend, process, args, tmp)

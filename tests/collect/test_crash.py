@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,6 +52,19 @@ def load(url: str, key: str, acked: set[str], stop: threading.Event, worker: int
                 acked.update(ids)
 
 
+def processors_of(server: int) -> list[int]:
+    """Event processors started by a server process (found by their --exit-with argument)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--follow" in args and str(server).encode() in args:
+            found.append(int(entry.name))
+    return found
+
+
 def test_sigkill_during_load_loses_no_acknowledged_event(database_url: str) -> None:
     key = create_write_key(database_url, "crash-test")
     server = start_server(database_url)
@@ -64,6 +78,8 @@ def test_sigkill_during_load_loses_no_acknowledged_event(database_url: str) -> N
     deadline = time.monotonic() + 60
     while len(acked) < 1500 and time.monotonic() < deadline:
         time.sleep(0.05)
+    processors = processors_of(server.process.pid)
+    assert len(processors) == 1  # `clientbook serve` runs its event processor beside it
     os.kill(server.process.pid, signal.SIGKILL)  # mid-load: requests are in flight
     server.process.wait()
     time.sleep(0.3)
@@ -71,6 +87,10 @@ def test_sigkill_during_load_loses_no_acknowledged_event(database_url: str) -> N
     for t in threads:
         t.join()
     assert len(acked) >= 1500
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in processors):  # it ends with its server
+        assert time.monotonic() < deadline, "the event processor outlived its killed server"
+        time.sleep(0.1)
     restarted = start_server(database_url)
     try:
         with session_scope(database_url, write=False) as session:

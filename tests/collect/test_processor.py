@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import threading
 
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from clientbook.collect import processor
 from clientbook.collect.processor import process_all
+from clientbook.errors import StoreUnavailable
 from clientbook.store.customer360 import customer_360
 from clientbook.store.db import session_scope
 from clientbook.store.models.commerce import Order, OrderLine, Product
@@ -218,3 +224,50 @@ def test_an_event_that_cannot_be_applied_is_marked_and_does_not_block(
     assert "No usable identifier" in (errors[0] or "") and errors[1] is None
     assert len(customers) == 1
     assert [r.type for r in interactions(url)] == ["Fine"]
+
+
+def test_processors_that_race_apply_each_event_once(collector: Collector) -> None:
+    url = collector.settings.database_url
+    batch = [
+        {"type": "track", "userId": f"r-{i % 7}", "event": "Raced", "messageId": f"race-{i}"}
+        for i in range(40)
+    ]
+    assert collector.post("/v1/batch", {"batch": batch}).status_code == 200
+    barrier = threading.Barrier(3)
+
+    def work() -> None:
+        barrier.wait()
+        process_all(collector.settings)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(interactions(url)) == 40
+    with session_scope(url, write=False) as session:
+        assert session.scalar(select(func.count()).where(Event.processed_at.is_(None))) == 0
+
+
+def test_a_chunk_that_fails_leaves_its_events_pending(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = collector.settings.database_url
+    for n in range(3):
+        collector.post("/v1/track", {"userId": f"c-{n}", "event": "Crashed", "messageId": f"c{n}"})
+    calls = 0
+    real = processor.apply_event
+
+    def crash_on_second(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the store goes away in the middle of a chunk
+            raise OperationalError("INSERT", None, Exception("disk I/O error"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(processor, "apply_event", crash_on_second)
+    with pytest.raises(StoreUnavailable):
+        process_all(collector.settings)
+    monkeypatch.setattr(processor, "apply_event", real)
+    assert process_all(collector.settings).processed >= 2  # what was not committed is redone
+    assert sorted(r.type for r in interactions(url)) == ["Crashed"] * 3

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 MAX_BATCH_EVENTS = 2500
@@ -66,6 +68,10 @@ def parse_json(body: bytes, limit: int) -> Any:
     """Decode a request body, refusing one over ``limit`` bytes or that is not JSON."""
     if len(body) > limit:
         raise Rejected(f"The body is {len(body):,} bytes; the limit is {limit:,}.", 413)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass  # orjson is stricter (NaN, integers over 64 bits): the standard library decides
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

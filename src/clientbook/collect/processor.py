@@ -3,18 +3,25 @@
 The collector answers as soon as the raw event is committed; this processor then reads the
 events not yet processed, oldest first, and for each one resolves the customer (through
 :func:`clientbook.identity.graph.resolve`) and writes what the event means, in one transaction
-per chunk. Each event runs in a savepoint: an event that cannot be applied is marked with its
-error and does not hold back the others. On PostgreSQL several workers share the queue
-(``FOR UPDATE SKIP LOCKED``); a crash loses nothing, since the events stay pending.
+per chunk, together with the mark that the event is done: an event is applied once, and a crash
+loses nothing, since what was not committed stays pending for the next run. Each event runs in a
+savepoint: an event that cannot be applied is marked with its error and does not hold back the
+others. On PostgreSQL several processors share the queue (``FOR UPDATE SKIP LOCKED``).
+
+:func:`run` is the long-running loop: `clientbook serve` starts it in a process of its own at a
+lower CPU priority (`clientbook events process --follow`), so that it neither shares the
+collector's interpreter lock nor, on SQLite, keeps the collector waiting for the write lock: it
+is a background writer, which ends its transaction as soon as a collector waits.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -29,8 +36,8 @@ from clientbook.store.activity import (
     upsert_account_member,
     user_id_known,
 )
-from clientbook.store.db import session_scope, writers_waiting
-from clientbook.store.events import StoredEvent, mark_processed, pending_events
+from clientbook.store.db import session_scope, wait_for_foreground_writers, writers_waiting
+from clientbook.store.events import StoredEvent, claim_event, mark_processed, pending_events
 
 log = logging.getLogger(__name__)
 #: A chunk of the processor commits after this many seconds even if nobody waits.
@@ -76,25 +83,50 @@ def apply_event(session: Session, event: StoredEvent, policy: Policy) -> int:
 
 
 def process_pending(settings: Settings, limit: int | None = None) -> ProcessReport:
-    """Process up to ``limit`` pending events in one transaction; report how many.
+    """Process up to ``limit`` pending events; report how many.
 
-    On SQLite the transaction holds the one write lock, so the chunk ends early, after the
-    event at hand, when another writer of this process (the collector) waits for the lock or
-    the chunk has taken :data:`CHUNK_SECONDS`; the rest stay pending for the next chunk.
+    On PostgreSQL in one transaction of at most :data:`CHUNK_SECONDS` (the rest stays pending),
+    the events locked (``SKIP LOCKED``) so that processors share the queue. On SQLite, whose
+    one write lock the collector needs, the events are read first (a read does not block the
+    collector in WAL mode) and then applied in short write transactions: each starts only when
+    no other writer (the collector, in this process or another) waits, and ends after the event
+    at hand as soon as one does, or when it has taken :data:`CHUNK_SECONDS`. Each event is
+    claimed (marked done if still pending) in the transaction that applies it, so it is applied
+    once even if two processors run.
     """
     limit = limit or settings.collect_process_batch
     url = settings.database_url
     policy = Policy.from_settings(settings)
+    if not url.startswith("sqlite"):
+        done = failed = 0
+        deadline = time.monotonic() + CHUNK_SECONDS
+        with session_scope(url) as session:
+            for event in pending_events(session, limit):
+                error = _apply_isolated(session, event, policy)
+                failed += error is not None
+                done += 1
+                mark_processed(session, event.id, error)
+                if time.monotonic() > deadline:
+                    break  # commit what is done; the rest is picked up by the next chunk
+        return ProcessReport(processed=done, failed=failed)
+    with session_scope(url, write=False) as session:
+        events = pending_events(session, limit)
     done = failed = 0
-    deadline = time.monotonic() + CHUNK_SECONDS
-    with session_scope(url) as session:
-        for event in pending_events(session, limit):
-            error = _apply_isolated(session, event, policy)
-            failed += error is not None
-            done += 1
-            mark_processed(session, event.id, error)
-            if writers_waiting(url) or time.monotonic() > deadline:
-                break
+    while done < len(events):
+        wait_for_foreground_writers(url)
+        deadline = time.monotonic() + CHUNK_SECONDS
+        with session_scope(url, background=True) as session:
+            while done < len(events):
+                event = events[done]
+                done += 1
+                if not claim_event(session, event.id):
+                    continue  # another processor applied it meanwhile
+                error = _apply_isolated(session, event, policy)
+                if error is not None:
+                    failed += 1
+                    mark_processed(session, event.id, error)
+                if writers_waiting(url) or time.monotonic() > deadline:
+                    break
     return ProcessReport(processed=done, failed=failed)
 
 
@@ -121,33 +153,33 @@ def process_all(settings: Settings, *, max_rounds: int = 10_000) -> ProcessRepor
     return ProcessReport(processed=done, failed=failed)
 
 
-class BackgroundProcessor:
-    """A daemon thread that processes pending events while the server runs."""
+def run(
+    settings: Settings,
+    stop: threading.Event,
+    *,
+    parent: int | None = None,
+    on_chunk: Callable[[ProcessReport], None] | None = None,
+) -> ProcessReport:
+    """Process pending events until ``stop`` is set; sleep the interval setting when idle.
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="clientbook-events", daemon=True)
-
-    def start(self) -> BackgroundProcessor:
-        """Start the thread (no-op when the interval setting is 0)."""
-        if self.settings.collect_process_interval > 0:
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish its chunk and wait for it."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        interval = self.settings.collect_process_interval
-        while not self._stop.is_set():
-            try:
-                report: Any = process_pending(self.settings)
-            except Exception as exc:  # keep serving; the events stay pending
-                log.warning("event processing failed, will retry: %s", exc)
-                report = None
-            if report is None or report.processed == 0:
-                self._stop.wait(interval)
+    With ``parent``, the loop also ends when that process is gone (`clientbook serve` killed):
+    a processor is never left behind without its server. A failing store is retried.
+    """
+    interval = settings.collect_process_interval or 0.5
+    done = failed = 0
+    while not stop.is_set():
+        if parent is not None and os.getppid() != parent:
+            log.warning("the server (pid %s) is gone: the event processor stops", parent)
+            break
+        try:
+            report = process_pending(settings)
+        except Exception as exc:  # keep going; the events stay pending
+            log.warning("event processing failed, will retry: %s", exc)
+            stop.wait(interval)
+            continue
+        done, failed = done + report.processed, failed + report.failed
+        if on_chunk is not None:
+            on_chunk(report)
+        if report.processed == 0:
+            stop.wait(interval)
+    return ProcessReport(processed=done, failed=failed)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -103,10 +105,95 @@ class WriteGate:
         return max(0, self._next - self._serving - 1 - len(self._gone))
 
 
+#: Files beside a SQLite database through which writers of different processes coordinate:
+#: foreground writers hold ``-writers`` shared while they wait and write; a background writer
+#: holds ``-background`` exclusively during its transaction.
+WRITERS, BACKGROUND = "-writers", "-background"
+
+
+def _signal_path(url: str, suffix: str) -> str | None:
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(_normalise_url(url)).database
+    if not database or database == ":memory:":
+        return None
+    return database + suffix
+
+
+def _open_signal(url: str, suffix: str = WRITERS) -> int | None:
+    """A coordination file, opened; None when it does not apply or cannot be opened."""
+    path = _signal_path(url, suffix)
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # no such directory, read-only: the database itself will say what is wrong
+        return None
+
+
+@contextmanager
+def _announced(url: str) -> Iterator[None]:
+    """Hold a shared lock on the writers' file while waiting for and holding the write lock.
+
+    A background writer in another process (the event processor) sees it and ends its
+    transaction early, so that foreground writers never wait behind a long one.
+    """
+    fd = _open_signal(url)
+    if fd is None:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def writers_waiting(url: str) -> int:
-    """Writers of this process queued for the SQLite write lock (always 0 on PostgreSQL)."""
+    """Writers waiting for (or holding) the SQLite write lock, this process's and others'.
+
+    Always 0 on PostgreSQL. Writers of other processes count as one.
+    """
     gate = _GATES.get(_normalise_url(url))
-    return gate.waiting if gate else 0
+    waiting = gate.waiting if gate else 0
+    fd = _open_signal(url)
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting += 1
+        finally:
+            os.close(fd)
+    return waiting
+
+
+@contextmanager
+def _flock(url: str, suffix: str, *, hold: bool) -> Iterator[None]:
+    """Take an exclusive lock on a coordination file; keep it for the block only if ``hold``."""
+    fd = _open_signal(url, suffix)
+    if fd is None:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not hold:
+            os.close(fd)
+            fd = -1
+        yield
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def wait_for_foreground_writers(url: str) -> None:
+    """Block until no writer of another process waits for or holds the SQLite write lock."""
+    fd = _open_signal(url)
+    if fd is None:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    finally:
+        os.close(fd)
 
 
 def get_engine(url: str) -> Engine:
@@ -156,27 +243,35 @@ def connection_scope(url: str) -> Iterator[Connection]:
 
 
 @contextmanager
-def _turn(url: str, write: bool) -> Iterator[None]:
-    """On SQLite, a write unit waits for its turn at the write lock (see :class:`WriteGate`)."""
+def _turn(url: str, write: bool, background: bool = False) -> Iterator[None]:
+    """On SQLite, a write unit waits for its turn at the write lock (see :class:`WriteGate`).
+
+    A foreground writer announces itself to other processes while it waits and writes (see
+    :func:`_announced`); a background one does not, and holds the ``-background`` file instead
+    while it writes.
+    """
     if not write or not url.startswith("sqlite"):
         yield
         return
-    gate = _GATES.setdefault(_normalise_url(url), WriteGate())
-    if not gate.acquire(WRITE_WAIT):
-        raise unavailable(url, OperationalError("BEGIN", None, Exception("database is locked")))
-    try:
-        yield
-    finally:
-        gate.release()
+    with nullcontext() if background else _announced(url):
+        gate = _GATES.setdefault(_normalise_url(url), WriteGate())
+        if not gate.acquire(WRITE_WAIT):
+            raise unavailable(url, OperationalError("BEGIN", None, Exception("database is locked")))
+        try:
+            yield
+        finally:
+            gate.release()
 
 
 @contextmanager
-def session_scope(url: str, *, write: bool = True) -> Iterator[Session]:
+def session_scope(url: str, *, write: bool = True, background: bool = False) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on any error.
 
     ``write=False`` marks a read-only unit, which on SQLite does not take the write lock.
+    ``background=True`` marks a writer that yields to the others (the event processor): it does
+    not announce itself, and should end early when :func:`writers_waiting` says so.
     """
-    with _turn(url, write):
+    with _turn(url, write, background):
         session = _factory(url, write)()
         try:
             yield session

@@ -15,6 +15,7 @@ from clientbook.config import Settings, get_settings
 from clientbook.errors import ClientbookError
 from clientbook.serve import web
 from clientbook.serve.api import routers
+from clientbook.serve.api.routers.collector import CollectorFront
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -50,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in pkgutil.iter_modules(routers.__path__):
         app.include_router(importlib.import_module(f"{routers.__name__}.{module.name}").router)
     web.mount(app)
+    app.add_middleware(CollectorFront)  # added last, so it runs before the other middleware
     return app

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from clientbook.collect.processor import process_all
+from clientbook.collect.processor import process_all, run
 from clientbook.serve.cli.common import DbOption, JsonOption, console, print_json, settings_for
 from clientbook.store.db import require_schema
 from clientbook.store.events import (
@@ -16,6 +22,9 @@ from clientbook.store.events import (
     list_write_keys,
     revoke_write_key,
 )
+
+#: prctl option: the signal this process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 keys = typer.Typer(help="Write keys for the event collector (/v1/*).", no_args_is_help=True)
 events = typer.Typer(help="The raw events received by the collector.", no_args_is_help=True)
@@ -61,15 +70,50 @@ def revoke(
 
 
 @events.command("process")
-def process(db: DbOption = None, as_json: JsonOption = False) -> None:
+def process(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep running and apply events as they arrive, until stopped (Ctrl+C or "
+            "SIGTERM). `clientbook serve` runs this by itself.",
+        ),
+    ] = False,
+    niceness: Annotated[
+        int, typer.Option("--nice", help="Lower this process's CPU priority by this much.")
+    ] = 0,
+    exit_with: Annotated[int | None, typer.Option("--exit-with", hidden=True)] = None,
+) -> None:
     """Apply every pending event to the customer record (the server does this by itself)."""
     settings = settings_for(db)
     require_schema(settings.database_url)
-    report = process_all(settings)
+    if niceness:
+        os.nice(niceness)
+    if exit_with is not None:
+        _exit_with(exit_with)
+    if follow:
+        logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+        stop = threading.Event()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_: stop.set())
+        report = run(settings, stop, parent=exit_with)
+    else:
+        report = process_all(settings)
     if as_json:
         print_json({"processed": report.processed, "failed": report.failed})
         return
     console.print(f"{report.processed} events processed, {report.failed} failed.")
+
+
+def _exit_with(parent: int) -> None:
+    """Be sent SIGTERM when the parent process ends (Linux), and end now if it already has."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise typer.Exit(0)
 
 
 @events.command("status")

@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from clientbook.config import get_settings
+from clientbook.config import Settings, get_settings
 from clientbook.serve.cli.common import DbOption, console, settings_for
 from clientbook.store.db import require_schema
+
+#: How much lower the event processor's CPU priority is than the server's.
+PROCESSOR_NICENESS = 10
+
+
+@contextmanager
+def event_processor(settings: Settings) -> Iterator[subprocess.Popen[bytes] | None]:
+    """Run `clientbook events process --follow` beside the server, at a lower CPU priority.
+
+    It is a process of its own, so that applying events never holds the collector's interpreter
+    lock; it stops with the server (and by itself if the server is killed). Off when
+    CLIENTBOOK_COLLECT_PROCESS_INTERVAL is 0: then run it elsewhere.
+    """
+    if settings.collect_process_interval <= 0:
+        yield None
+        return
+    command = [sys.executable, "-m", "clientbook.serve.cli.main", "events", "process"]
+    command += ["--follow", "--nice", str(PROCESSOR_NICENESS), "--exit-with", str(os.getpid())]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def serve(
@@ -28,17 +60,18 @@ def serve(
     os.environ["CLIENTBOOK_DATABASE_URL"] = settings.database_url
     get_settings.cache_clear()  # a single worker runs in this process: let it read the above
     console.print(f"Clientbook is serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    uvicorn.run(
-        "clientbook.serve.api.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        # a worker busy importing on a loaded machine is not hung: uvicorn's default of 5 s
-        # killed and restarted workers in a loop before they could serve
-        timeout_worker_healthcheck=60,
-    )
+    with event_processor(settings):
+        uvicorn.run(
+            "clientbook.serve.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            # a worker busy importing on a loaded machine is not hung: uvicorn's default of 5 s
+            # killed and restarted workers in a loop before they could serve
+            timeout_worker_healthcheck=60,
+        )
 
 
 def register(app: typer.Typer) -> None:
