@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", "city", "postcode")
 #: Below this many records, training is unreliable: the default model is used instead.
 MIN_TRAINING_RECORDS = 500
+#: m of a level that neither EM nor the default model saw among matches: rare for one person
+_UNSEEN_M = 1e-3
 _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 
@@ -185,7 +187,30 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
     if not sessions:
         log.warning("EM failed: the default model's m, with u estimated on these records")
         return with_u_of(default_model(), model)
-    return model
+    return with_unseen_m_of(model, default_model())
+
+
+def with_unseen_m_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with ``other``'s m where EM saw no match at that level (m is None).
+
+    Splink gives such a level no weight at all, so ``Ann``/``Anna``-like near misses of a first
+    name counted for nothing instead of against: two people of one household at one address
+    matched on the address alone. The labelled data's m says how often one person's records
+    fall at that level.
+    """
+    known = {
+        (c["output_column_name"], level.get("label_for_charts")): level.get("m_probability")
+        for c in other["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    out = json.loads(json.dumps(model))
+    for c in out["comparisons"]:
+        for level in c["comparison_levels"]:
+            if level.get("is_null_level") or level.get("m_probability") is not None:
+                continue
+            m = known.get((c["output_column_name"], level.get("label_for_charts")))
+            level["m_probability"] = m if m else _UNSEEN_M
+    return out
 
 
 def with_u_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:

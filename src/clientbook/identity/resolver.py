@@ -25,7 +25,7 @@ from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
 from clientbook.identity.matching import prepare_records, score_new
-from clientbook.identity.names import customer_names
+from clientbook.identity.names import customer_profiles
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
@@ -170,9 +170,11 @@ def _deterministic(
     lock_for_merge(session, sorted(candidates))
     clusters = Clusters(policy, apart=_apart(session))
     clusters.add_values((c, t, v) for c, t, v in rows if c in candidates)
-    clusters.add_names(
-        customer_names(session, {c for (t, _), cs in shared if t in policy.household for c in cs})
+    names, births = customer_profiles(
+        session, {c for (t, _), cs in shared if t in policy.household for c in cs}
     )
+    clusters.add_names(names)
+    clusters.add_births(births)
     for (t, v), cs in sorted(shared, key=lambda kv: policy.priorities.get(kv[0][0], 9)):
         if t != "source_record" and policy.is_placeholder(v):
             continue
@@ -234,6 +236,9 @@ def _probabilistic(
                 )
             ).all()
         )
+    names, births = customer_profiles(session, involved)
+    clusters.add_names(names)
+    clusters.add_births(births)
     doubtful = []
     for a, b, p in sorted(pairs, key=lambda x: -x[2]):
         if p >= policy.match_threshold:
