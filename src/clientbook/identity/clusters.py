@@ -100,7 +100,9 @@ class Clusters:
             ):
                 if probabilistic:
                     over = ["first_name" if agreed is Agreement.DIFFER else "birth_date"]
-                    self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, over, probability))
+                    self.refused.append(
+                        Refusal(min(ra, rb), max(ra, rb), reason, over, probability)
+                    )
                 else:
                     self.households += 1  # another person of the household
                 return False
