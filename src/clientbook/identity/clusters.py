@@ -6,8 +6,9 @@ value (phone, e-mail) also needs the names of both clusters to agree: when the f
 differ they are two people of one household and stay apart silently; when only the last names
 differ (a new married name?) the pair goes to review. Probabilistic links need the same
 corroboration, cluster against cluster (a chain of pairwise matches must not join two people),
-and both kinds need birth dates that do not contradict each other; a probabilistic link refused
-for the names or birth dates goes to review.
+and both kinds need birth dates that do not contradict each other. A probabilistic link whose
+names disagree holds only when both sides know the same birth date (a name mistyped beyond
+recognition, as in FEBRL); refused, it goes to review.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class Clusters:
         if link_type in self.policy.household or probabilistic:
             if ra in self.names and rb in self.names:
                 agreed = agreement(self.names[ra], self.names[rb])
+            if probabilistic and agreed is not Agreement.AGREE and self._born_alike(ra, rb):
+                agreed = Agreement.AGREE  # a name replaced or misheard: the birth date vouches
             if agreed is Agreement.DIFFER or not births_agree(
                 self.births.get(ra, ()), self.births.get(rb, ())
             ):
@@ -135,6 +138,10 @@ class Clusters:
             self.births.setdefault(keep, set()).update(self.births.pop(gone))
         self.reason.setdefault(gone, reason)
         return True
+
+    def _born_alike(self, ra: int, rb: int) -> bool:
+        left, right = self.births.get(ra), self.births.get(rb)
+        return bool(left and right and births_agree(left, right))
 
     def _kept_apart(self, ra: int, rb: int) -> bool:
         left = self._members.get(ra, [ra])

@@ -5,7 +5,7 @@ mailbox) or collides by chance, so a link on such a value holds only when the na
 sides do not contradict each other. Names agree despite a typo (one edit, two in longer names,
 a swap of neighbouring letters counting as one), an initial (``J`` and ``Jane``) or a short form
 that starts the long one (``Chris`` and ``Christopher``). A missing name is no contradiction.
-Birth dates corroborate the same way: two dates more than one typing error apart are two people
+Birth dates corroborate the same way: two dates more than two typing errors apart are two people
 (a parent and a child of the same name at one address).
 """
 
@@ -84,11 +84,13 @@ def agreement(left: Iterable[Name], right: Iterable[Name]) -> Agreement:
 
 
 def births_agree(left: Iterable[str], right: Iterable[str]) -> bool:
-    """True unless both sides know birth dates and none is within one typo of the other."""
+    """True unless both sides know birth dates and none is within two typos of the other."""
     lefts, rights = set(left), set(right)
     if not lefts or not rights or lefts & rights:
         return True
-    return any(_edits(a, b, 1) <= 1 for a in lefts for b in rights)
+    # on the digits, so that a day and month typed in each other's place is two edits, not four
+    digits = {d: d.replace("-", "") for d in lefts | rights}
+    return any(_edits(digits[a], digits[b], 2) <= 2 for a in lefts for b in rights)
 
 
 def customer_names(session: Session, customers: Iterable[int]) -> list[tuple[int, Name]]:
