@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clientbook.identity.matching import fold
+from clientbook.identity.merging import rows_with_ids
 from clientbook.store.models.parties import Customer
 
 Name = tuple[str | None, str | None]
@@ -103,23 +104,16 @@ def customer_profiles(
 ) -> tuple[list[tuple[int, Name]], list[tuple[int, str]]]:
     """(customer, folded name) and (customer, ISO birth date) for these customers and the
     customers they absorbed."""
-    ids = sorted(set(customers))
     names: list[tuple[int, Name]] = []
     births: list[tuple[int, str]] = []
-    for start in range(0, len(ids), 10_000):
-        chunk = ids[start : start + 10_000]
-        rows = session.execute(
-            select(
-                Customer.id,
-                Customer.merged_into_id,
-                Customer.first_name,
-                Customer.last_name,
-                Customer.birth_date,
-            ).where(Customer.id.in_(chunk) | Customer.merged_into_id.in_(chunk))
-        )
-        for c, m, f, last, born in rows:
-            if f or last:
-                names.append((m or c, folded_name(f, last)))
-            if born:
-                births.append((m or c, born.isoformat()))
+    statement = select(
+        Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
+    ).add_columns(Customer.birth_date)
+    for c, m, f, last, born in rows_with_ids(
+        session, statement, customers, Customer.id, Customer.merged_into_id
+    ):
+        if f or last:
+            names.append((m or c, folded_name(f, last)))
+        if born:
+            births.append((m or c, born.isoformat()))
     return names, births

@@ -31,6 +31,7 @@ from clientbook.identity.matching import (
     rarely_contradicted,
     score_new,
 )
+from clientbook.identity.merging import rows_with_ids
 from clientbook.identity.names import Name, customer_profiles
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
@@ -241,15 +242,14 @@ def _probabilistic(
     involved = sorted({c for a, b, _ in pairs for c in (a, b)})
     lock_for_merge(session, involved)
     clusters = Clusters(policy, apart=_apart(session))
-    for chunk_start in range(0, len(involved), 20_000):
-        chunk = involved[chunk_start : chunk_start + 20_000]
-        clusters.add_values(
-            session.execute(
-                select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-                    Identifier.customer_id.in_(chunk)
-                )
-            ).all()
+    clusters.add_values(
+        rows_with_ids(
+            session,
+            select(Identifier.customer_id, Identifier.type, Identifier.value),
+            involved,
+            Identifier.customer_id,
         )
+    )
     names, births = _profiles(frame, owner, set(involved))
     decisive = rarely_contradicted(result.model, ("first_name", "birth_date"))
     if "first_name" in decisive:
