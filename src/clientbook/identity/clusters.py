@@ -6,9 +6,10 @@ value (phone, e-mail) also needs the names of both clusters to agree: when the f
 differ they are two people of one household and stay apart silently; when only the last names
 differ (a new married name?) the pair goes to review. Probabilistic links need the same
 corroboration, cluster against cluster (a chain of pairwise matches must not join two people),
-and both kinds need birth dates that do not contradict each other. A probabilistic link whose
-names disagree holds only when both sides know the same birth date (a name mistyped beyond
-recognition, as in FEBRL); refused, it goes to review.
+and both kinds need birth dates that do not contradict each other (where the model shows that
+one person's records rarely disagree on them). A probabilistic link whose first names disagree
+holds only when both sides know the same birth date (a name replaced, as in FEBRL); refused, it
+goes to review.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Clusters:
     refused: list[Refusal] = field(default_factory=list)
     names: dict[int, set[Name]] = field(default_factory=dict)
     births: dict[int, set[str]] = field(default_factory=dict)
+    births_contradict: bool = True  # False: birth dates only vouch for names that differ
+    names_decisive: bool = True  # False: names checked on household links only
     households: int = 0  # links refused because the names show two people
 
     def __post_init__(self) -> None:
@@ -85,21 +88,33 @@ class Clusters:
         return root
 
     def union(
-        self, a: int, b: int, reason: str, link_type: str, probability: float | None = None
+        self,
+        a: int,
+        b: int,
+        reason: str,
+        link_type: str,
+        probability: float | None = None,
+        *,
+        household: bool = False,
     ) -> bool:
-        """Join the clusters of ``a`` and ``b`` unless a guard refuses; True when joined."""
+        """Join the clusters of ``a`` and ``b`` unless a guard refuses; True when joined.
+
+        ``household``: a probabilistic link that rests partly on a shared phone or e-mail.
+        """
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         agreed = Agreement.AGREE
         probabilistic = link_type == "probabilistic"
         if link_type in self.policy.household or probabilistic:
-            if ra in self.names and rb in self.names:
+            names_count = not probabilistic or self.names_decisive or household
+            if names_count and ra in self.names and rb in self.names:
                 agreed = agreement(self.names[ra], self.names[rb])
             if probabilistic and agreed is not Agreement.AGREE and self._born_alike(ra, rb):
                 agreed = Agreement.AGREE  # a name replaced or misheard: the birth date vouches
-            if agreed is Agreement.DIFFER or not births_agree(
-                self.births.get(ra, ()), self.births.get(rb, ())
+            if agreed is Agreement.DIFFER or (
+                self.births_contradict
+                and not births_agree(self.births.get(ra, ()), self.births.get(rb, ()))
             ):
                 if probabilistic:
                     over = ["first_name" if agreed is Agreement.DIFFER else "birth_date"]

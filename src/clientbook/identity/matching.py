@@ -32,8 +32,8 @@ COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", 
 MIN_TRAINING_RECORDS = 500
 #: Below this m of a comparison's "all other" level, a disagreement on it tells two people apart.
 CONTRADICTION_M = 0.03
-#: m of a level that neither EM nor the default model saw among matches: rare for one person
-_UNSEEN_M = 1e-3
+#: m of a level that EM never saw among matches: rare for one person, not impossible
+UNSEEN_M = 1e-3
 _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 
@@ -184,20 +184,24 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
         [block_on("first_name", "last_name", "birth_date")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
     sessions = 0
     for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_u_probabilities=True
             )
+            model = linker.misc.save_model_to_json()
             sessions += 1
         except ValueError as exc:  # a level never seen among matches: m underflows to 0
             log.warning("EM on %s skipped: %s", rule, exc)
-    model: dict[str, Any] = linker.misc.save_model_to_json()
+            # a failed session leaves the linker without the comparisons it had set aside
+            # for its blocking rule: go on from the last complete model
+            linker = Linker(_db_api().register(frame), model, log_level=logging.WARNING)
     if not sessions:
         log.warning("EM failed: the default model's m, with u estimated on these records")
         return with_u_of(default_model(), model)
-    return with_unseen_m_of(model, default_model())
+    return with_unseen_m(model)
 
 
 def rarely_contradicted(model: dict[str, Any], columns: Iterable[str]) -> set[str]:
@@ -218,26 +222,18 @@ def rarely_contradicted(model: dict[str, Any], columns: Iterable[str]) -> set[st
     return out
 
 
-def with_unseen_m_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
-    """``model`` with ``other``'s m where EM saw no match at that level (m is None).
+def with_unseen_m(model: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with a small m (:data:`UNSEEN_M`) where EM saw no match at a level.
 
-    Splink gives such a level no weight at all, so ``Ann``/``Anna``-like near misses of a first
-    name counted for nothing instead of against: two people of one household at one address
-    matched on the address alone. The labelled data's m says how often one person's records
-    fall at that level.
+    Splink leaves m None there and gives the level no weight at all, so that a first name far
+    from the other counted for nothing instead of against: two people of one household matched
+    on their address alone. Never seen among one person's records means rare, not neutral.
     """
-    known = {
-        (c["output_column_name"], level.get("label_for_charts")): level.get("m_probability")
-        for c in other["comparisons"]
-        for level in c["comparison_levels"]
-    }
     out = json.loads(json.dumps(model))
     for c in out["comparisons"]:
         for level in c["comparison_levels"]:
-            if level.get("is_null_level") or level.get("m_probability") is not None:
-                continue
-            m = known.get((c["output_column_name"], level.get("label_for_charts")))
-            level["m_probability"] = m if m else _UNSEEN_M
+            if not level.get("is_null_level") and level.get("m_probability") is None:
+                level["m_probability"] = UNSEEN_M
     return out
 
 

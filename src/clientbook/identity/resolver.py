@@ -232,14 +232,21 @@ def _probabilistic(
     )
     report.model_trained = result.trained
     run.model = result.model
+    shared = _shares_household_value(frame, result.pairs)
     pairs = [
-        (owner[int(a)], owner[int(b)], float(p))
-        for a, b, p in result.pairs.itertuples(index=False)
+        (owner[int(a)], owner[int(b)], float(p), bool(h))
+        for a, b, p, h in zip(
+            result.pairs["left"].tolist(),
+            result.pairs["right"].tolist(),
+            result.pairs["probability"].tolist(),
+            shared.tolist(),
+            strict=True,
+        )
         if owner[int(a)] != owner[int(b)]
     ]
     if not pairs:
         return []
-    involved = sorted({c for a, b, _ in pairs for c in (a, b)})
+    involved = sorted({c for a, b, _, _ in pairs for c in (a, b)})
     lock_for_merge(session, involved)
     clusters = Clusters(policy, apart=_apart(session))
     clusters.add_values(
@@ -251,20 +258,33 @@ def _probabilistic(
         )
     )
     names, births = _profiles(frame, owner, set(involved))
+    clusters.add_names(names)
+    clusters.add_births(births)
+    # where first names or birth dates are often mistyped or replaced (FEBRL), a disagreement
+    # on them tells nobody apart, except on a link through a household's phone or e-mail
     decisive = rarely_contradicted(result.model, ("first_name", "birth_date"))
-    if "first_name" in decisive:
-        clusters.add_names(names)
-    if "birth_date" in decisive:
-        clusters.add_births(births)
+    clusters.names_decisive = "first_name" in decisive
+    clusters.births_contradict = "birth_date" in decisive
     doubtful = []
-    for a, b, p in sorted(pairs, key=lambda x: -x[2]):
+    for a, b, p, household in sorted(pairs, key=lambda x: -x[2]):
         if p >= policy.match_threshold:
-            clusters.union(a, b, f"match probability {p:.4f}", "probabilistic", p)
+            clusters.union(
+                a, b, f"match probability {p:.4f}", "probabilistic", p, household=household
+            )
         else:
             doubtful.append(Refusal(min(a, b), max(a, b), f"match probability {p:.4f}", [], p))
     report.review_pairs += _propose(session, clusters, clusters.refused, "probabilistic")
     report.review_pairs += _propose(session, clusters, doubtful, "probabilistic")
     return clusters.merges()
+
+
+def _shares_household_value(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.Series:
+    """Per scored pair, whether the two records share a phone or an e-mail address."""
+    keys = frame.set_index("unique_id")[["email", "phone"]]
+    left = keys.reindex(pairs["left"].to_numpy()).fillna("").to_numpy(dtype=object)
+    right = keys.reindex(pairs["right"].to_numpy()).fillna("").to_numpy(dtype=object)
+    same = (left == right) & (left != "")
+    return pd.Series(same.any(axis=1), index=pairs.index)
 
 
 def _profiles(
