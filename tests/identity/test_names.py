@@ -5,8 +5,16 @@ from __future__ import annotations
 import pytest
 
 from clientbook.config import Settings
+from clientbook.identity.clusters import Clusters
 from clientbook.identity.graph import resolve
-from clientbook.identity.names import Agreement, agreement, folded_name, part_agrees
+from clientbook.identity.names import (
+    Agreement,
+    agreement,
+    births_agree,
+    folded_name,
+    part_agrees,
+)
+from clientbook.identity.policy import Policy
 from clientbook.identity.resolver import resolve_new
 from clientbook.identity.service import list_reviews
 from clientbook.store.db import session_scope
@@ -44,6 +52,32 @@ def test_agreement_of_name_sets() -> None:
     assert agreement(ann, {folded_name("Bob", "Lee")}) is Agreement.DIFFER
     assert agreement(ann, {folded_name("Bob", "Lee"), folded_name("An", "Lee")}) is Agreement.AGREE
     assert agreement(ann, {folded_name(None, None)}) is Agreement.AGREE
+
+
+def test_birth_dates_agree_within_two_typing_errors() -> None:
+    assert births_agree({"1980-03-14"}, {"1980-03-14"})
+    assert births_agree({"1980-03-14"}, {"1980-03-41"})  # day digits swapped
+    assert births_agree({"1980-03-14"}, set())  # unknown is no contradiction
+    assert not births_agree({"1980-03-14"}, {"1992-07-02"})
+
+
+def test_probabilistic_chains_do_not_join_two_people() -> None:
+    """A web account without birth date matches both a father and a son of one name at one
+    address; the two loyalty cards carry different birth dates, so only one match holds."""
+    clusters = Clusters(Policy.from_settings(Settings()))
+    clusters.add_names([(c, folded_name("William", "Thomas")) for c in (1, 2, 3)])
+    clusters.add_births([(2, "1961-05-02"), (3, "1990-11-23")])
+    assert clusters.union(1, 2, "match probability 0.995", "probabilistic", 0.995)
+    assert not clusters.union(1, 3, "match probability 0.993", "probabilistic", 0.993)
+    (refused,) = clusters.refused
+    assert refused.over == ["birth_date"] and (refused.left, refused.right) == (1, 3)
+    # a first name that differs is vouched for by the same birth date (a replaced name)
+    clusters.add_names([(4, folded_name("Bill", "Thomas"))])
+    clusters.add_births([(4, "1961-05-02")])
+    assert clusters.union(2, 4, "match probability 0.999", "probabilistic", 0.999)
+    clusters.add_names([(5, folded_name("Ann", "Thomas"))])
+    assert not clusters.union(3, 5, "match probability 0.992", "probabilistic", 0.992)
+    assert clusters.refused[-1].over == ["first_name"]
 
 
 def test_shared_phone_links_one_person_but_not_a_household(database_url: str) -> None:

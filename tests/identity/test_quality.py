@@ -78,7 +78,7 @@ def test_febrl3_precision_and_recall(sqlite_url: str, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_demo_precision_and_recall(database_url: str, tmp_path: Path) -> None:
-    """The demo retailer (seeded): no false merges, every linkable pair linked."""
+    """The demo retailer (seeded): the targets of the issue, precision 0.99 and recall 0.95."""
     folder = tmp_path / "demo"
     generate(folder, seed=11, people=800, accounts=20)
     for stem, kind, source, customer_source in LOAD_PLAN:
@@ -97,7 +97,6 @@ def test_demo_precision_and_recall(database_url: str, tmp_path: Path) -> None:
         f"demo: precision {quality.precision:.4f} recall {quality.recall:.4f}, "
         f"linkable recall {linkable.recall:.4f} ({linkable.true_pairs} of {quality.true_pairs})"
     )
-    assert quality.precision >= 0.99 and linkable.recall >= 0.95
-    # the other true pairs share nothing but a name (a web account and a loyalty card without
-    # e-mail): no method links those at 0.99 precision
-    assert quality.recall >= 0.5 and linkable.true_pairs < quality.true_pairs
+    assert quality.precision >= 0.99 and quality.recall >= 0.95
+    # people who moved and changed phone and e-mail share only a name with their old records
+    assert linkable.true_pairs <= quality.true_pairs

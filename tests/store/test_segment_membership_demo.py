@@ -349,10 +349,10 @@ CASES: list[Case] = [
     (
         # (on 500 people with two campaign contacts per channel, shrinkage gives every customer
         # the same preferred channel; the learned message style does discriminate)
-        "answers rational messages best (learned style preference)",
-        lambda d: {"field": "message_style", "op": "eq", "value": "rational"},
+        "answers emotional messages best (learned style preference)",
+        lambda d: {"field": "message_style", "op": "eq", "value": "emotional"},
         lambda d: (
-            {int(c) for c, v in _latest_preference(d, "message_style").items() if v == "rational"}
+            {int(c) for c, v in _latest_preference(d, "message_style").items() if v == "emotional"}
             & _alive_ids(d)
         ),
     ),

@@ -2,12 +2,23 @@
 
 The model (all draws from one ``numpy.random.Generator(seed)``):
 
-* **People.** ``people`` persons with a name, birth date, gender, address and phone; 55% register
-  in the web shop, 50% join the store loyalty programme, 20% call the call centre (everyone has
-  at least one of these), and ``accounts`` B2B accounts have one or two contact persons each.
-  Each source types the person in its own way: the loyalty desk makes typos in names (2% of
-  letters' positions swapped or dropped in 15% of records), writes phones nationally, and
-  records e-mail for half the members; the call centre knows the phone and a postcode.
+* **People.** ``people`` persons with a gender, a name, birth date, address, mobile phone and
+  e-mail; 55% register in the web shop, 50% join the store loyalty programme, 20% call the call
+  centre (everyone has at least one of these), and ``accounts`` B2B accounts have one or two
+  contact persons each. Names are drawn with Zipf-like weights ``1/(rank + 8)`` from 98 female
+  and 102 male first names and ``1/(rank + 6)`` from 281 surnames, commonest first, so that
+  namesakes exist as in life. 30% of people join an earlier person's household: same address,
+  the same surname (75%), the household's phone (20%) or family mailbox (15%). 10% moved house
+  (the loyalty desk still has the old address), 15% have a second e-mail (work), 5% changed
+  their phone number (the loyalty desk has the old one).
+* **Sources.** Each source types the person in its own way. The web shop ships goods: it holds
+  the current delivery address (streets sometimes abbreviated, postcodes in any case and
+  spacing), an e-mail (10% in capitals), a phone for the courier (70%, typed nationally,
+  internationally or as bare digits) and a birth date (30%). The loyalty desk makes typos in
+  names (one letter swapped or dropped in 15% of names of four letters or more), signs members
+  up with an e-mail (60%; half of those with a second mailbox give that one) or a phone (always
+  when no e-mail, else 50%), a postcode, the full address (70%) and a birth date (80%). The
+  call centre knows a phone and a postcode, and misspells first names like the desk.
 * **Buying (BG/NBD).** Each person has a purchase rate ``lambda ~ Gamma(r=0.9, 1/alpha=1/45)``
   per day and a dropout probability after each purchase ``p ~ Beta(a=0.7, b=4)``; purchases
   start at an acquisition day uniform over the first 18 months of the two-year window. Spend per
@@ -37,21 +48,55 @@ from typing import Any
 
 import numpy as np
 
-FIRST = (
-    "Ann Ben Cara Dev Ella Finn Gwen Hugo Iris Jack Kate Liam Maya Noah Olga Paul Quinn Rosa Sam "
-    "Tara Umar Vera Will Xena Yusuf Zoe Adam Bella Carl Dina Eric Faye Gary Hana Ivan Jade Karl "
-    "Lena Marc Nina Omar Pia Raj Sara Tom Una Vic Wendy Alan Beth Chris Dora Emil Flora George "
-    "Holly Isaac June Kevin Laura Mike Nora Oscar Penny Rita Simon Tina Victor Amy Bruno Chloe "
-    "Daniel Eva Felix Grace Henry Ines Jonas Kira Luca Mila Nils Ola Petra Ralf Sofia Theo Ulla"
+#: First names by gender and surnames, commonest first; drawn with Zipf-like weights (below), so
+#: that namesakes exist as in life (a "Smith" in every street, a few "James Smith"s in a city).
+FEMALE = (
+    "Olivia Emily Sophie Jessica Amelia Lucy Charlotte Hannah Grace Chloe Emma Sarah Laura Rebecca "
+    "Ellie Megan Amy Lauren Katie Holly Mia Isabella Ruby Lily Ella Evie Poppy Freya Alice Daisy "
+    "Jasmine Anna Rachel Helen Claire Karen Susan Julie Alison Nicola Louise Joanne Victoria "
+    "Elizabeth Margaret Mary Patricia Jennifer Linda Barbara Deborah Angela Carol Tracey Dawn "
+    "Caroline Catherine Fiona Gemma Natalie Kelly Zoe Abigail Eleanor Harriet Imogen Isla Matilda "
+    "Phoebe Rosie Scarlett Florence Maisie Esme Erin Heidi Aisha Fatima Maryam Priya Anita Sofia "
+    "Eva Ivy Willow Aria Luna Iris Beatrice Clara Edith Hazel Violet Nora Ada Pia Ines Greta"
+).split()
+MALE = (
+    "Oliver Jack Harry George James William Thomas Charlie Joshua Daniel Samuel Joseph Benjamin "
+    "Alexander Matthew Luke Ryan Adam Jake Lewis Callum Liam Noah Ethan Mason Leo Oscar Alfie "
+    "Henry Theo Arthur Freddie Archie Max Isaac Lucas Edward Finley Logan David John Michael Paul "
+    "Mark Andrew Richard Stephen Peter Robert Christopher Simon Anthony Kevin Ian Gary Neil Martin "
+    "Jason Craig Darren Lee Stuart Graham Philip Nigel Colin Keith Brian Alan Dominic Patrick "
+    "Sebastian Hugo Rory Felix Jacob Tyler Dylan Kieran Mohammed Ali Omar Hassan Arjun Rohan "
+    "Raj Ravi Tomasz Piotr Marek Luca Marco Jonas Nils Erik Karl Emil Ivan Yusuf Zain Elliot Toby"
 ).split()
 LAST = (
-    "Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Thompson Evans Walker "
-    "White Roberts Green Hall Wood Jackson Clarke Patel Khan Lewis James Phillips Mason Mitchell "
-    "Rose Davis Rodriguez Cox Alexander Morgan Moore Martin Price Lee Bell Shaw Bennett Young "
-    "Harris Carter Baker Turner Parker Collins Edwards Hill Cooper Ward Morris King Watson Scott "
-    "Allen Hughes Ahmed Singh Murphy Kelly Hussain Adams Campbell Anderson Stewart Fisher Grant "
-    "Hunt Knight Lloyd Marshall Owen Palmer Reid Russell Spencer Stone Wells Webb Ellis Fox Gray "
-    "Holmes Hudson Jenkins Lane Mills Nash Pearce Quinn Rees Saunders Tucker Vaughan Weston"
+    "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
+    "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
+    "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan Allen "
+    "James Scott Phillips Watson Davis Parker Price Bennett Young Griffiths Mitchell Kelly Cook "
+    "Carter Richardson Bailey Collins Bell Shaw Murphy Miller Cox Richards Khan Marshall Anderson "
+    "Simpson Ellis Adams Singh Begum Wilkinson Foster Chapman Powell Webb Rogers Gray Mason Ali "
+    "Hunt Hussain Campbell Matthews Owen Palmer Holmes Mills Barnes Knight Lloyd Butler Russell "
+    "Barker Fisher Stevens Jenkins Murray Dixon Harvey Graham Pearson Ahmed Fletcher Walsh Kaur "
+    "Gibson Howard Andrews Stewart Elliott Reynolds Saunders Payne Fox Ford Pearce Day Brooks "
+    "West Lawrence Cole Atkinson Bradley Spencer Gill Dawson Ball Burton O'Brien Watts Rose "
+    "Booth Perry Ryan Grant Wells Armstrong Francis Rees Hayes Hart Hudson Newman Barrett "
+    "Webster Hunter Gregory Carr Lowe Page Marsh Riley Dunn Woods Parsons Berry Stone Reid "
+    "Holland Hawkins Harding Porter Robertson Newton Oliver Reed Kennedy Williamson Bird Gardner "
+    "Shah Dean Lane Cooke Bates Henderson Parry Burgess Bishop Walton Burns Nicholson Shepherd "
+    "Ross Cross Long Freeman Warren Nicholls Hamilton Byrne Sutton McDonald Yates Hodgson "
+    "Robson Curtis Hopkins O'Connor Harper Coleman Watkins Moss McCarthy Chambers O'Neill "
+    "Griffin Sharp Hardy Wheeler Potter Osborne Johnston Gordon Doyle Wallace George Jordan "
+    "Hutchinson Rowe Burke May Pritchard Gilbert Willis Higgins Read Miles Stevenson Stephenson "
+    "Hammond Arnold Buckley Walters Hewitt Barber Nelson Slater Austin Sullivan Whitehouse "
+    "Randall Lambert Kowalski Nowak Wisniewski Rossi Ferrari Schmidt Muller Fischer Novak Dubois "
+    "Moreau Garcia Martinez Lopez Fernandes Silva Costa Nguyen Chen Wang Li Zhang Kim Okafor "
+    "Mensah Adeyemi Osei Abara Chaudhry Iqbal Malik Mahmood Rahman Sharma Gupta Mistry Desai"
+).split()
+STREET_NAMES = (
+    "High Station Church Park Victoria Green Manor Mill School Kings Queens London Main North "
+    "South West East New Chapel Albert Alexandra Grove Springfield Windsor Orchard Meadow Oak "
+    "Elm Ash Willow Beech Cedar Richmond Stanley Clarence Cromwell Nelson Grange Highfield "
+    "Kingsway Broadway Sandy Brook Mount Hillside Westfield Fairfield Marlborough York Derby"
 ).split()
 CITIES = (
     ("Leeds", "LS"),
@@ -104,6 +149,9 @@ class Person:
     postcode: str
     phone: str
     email: str
+    previous: tuple[str, str, str] | None  # the address before a move, if they moved
+    other_email: str | None  # a second mailbox (work, an old provider), for some
+    old_phone: str | None  # the number before a change, for some
     lam: float
     p: float
     nu: float
@@ -142,11 +190,48 @@ def _typo(rng: np.random.Generator, word: str) -> str:
     return word[:i] + word[i + 1 :]
 
 
+def _zipf(n: int, offset: float) -> np.ndarray:
+    """Weights 1/(rank + offset), normalised: a few common values and a long tail."""
+    w = 1.0 / (np.arange(n) + offset)
+    return np.asarray(w / w.sum())
+
+
+_FEMALE_P, _MALE_P, _LAST_P = _zipf(len(FEMALE), 8), _zipf(len(MALE), 8), _zipf(len(LAST), 6)
+
+
+def _address(rng: np.random.Generator) -> tuple[str, str, str]:
+    city, area = CITIES[int(rng.integers(len(CITIES)))]
+    street = f"{int(rng.integers(1, 200))} {rng.choice(STREET_NAMES)} {rng.choice(STREETS)}"
+    postcode = f"{area}{int(rng.integers(1, 30))} {int(rng.integers(1, 10))}" + "".join(
+        rng.choice(list(POSTCODE_LETTERS), 2)
+    )
+    return street, city, postcode
+
+
 def _people(rng: np.random.Generator, n: int) -> list[Person]:
-    people = []
+    people: list[Person] = []
     for i in range(n):
-        first, last = str(rng.choice(FIRST)), str(rng.choice(LAST))
-        city, area = CITIES[int(rng.integers(len(CITIES)))]
+        # 30% join an earlier person's household: same address, often the same surname,
+        # sometimes the family's phone or mailbox
+        head = people[int(rng.integers(len(people)))] if people and rng.random() < 0.3 else None
+        gender = str(rng.choice(("female", "male"), p=(0.52, 0.48)))
+        names, weights = (FEMALE, _FEMALE_P) if gender == "female" else (MALE, _MALE_P)
+        first = names[int(rng.choice(len(names), p=weights))]
+        last = LAST[int(rng.choice(len(LAST), p=_LAST_P))]
+        if head is not None and rng.random() < 0.75:
+            last = head.last
+        street, city, postcode = (
+            (head.street, head.city, head.postcode) if head is not None else _address(rng)
+        )
+        mobile = f"07{rng.choice(list('45789'))}{int(rng.integers(0, 100)):02d} " + (
+            f"{int(rng.integers(0, 1_000_000)):06d}"
+        )
+        handle = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalnum() or ch == ".")
+        email = f"{handle}{i + 1}@{rng.choice(MAIL_DOMAINS)}"
+        if head is not None and rng.random() < 0.2:
+            mobile = head.phone  # the household's one phone
+        if head is not None and rng.random() < 0.15:
+            email = head.email  # the family mailbox
         mix = rng.dirichlet((2.0, 2.0, 0.6))
         people.append(
             Person(
@@ -154,13 +239,19 @@ def _people(rng: np.random.Generator, n: int) -> list[Person]:
                 first=first,
                 last=last,
                 birth=date(1950, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 52))),
-                gender=str(rng.choice(("female", "male"), p=(0.52, 0.48))),
-                street=f"{int(rng.integers(1, 200))} {rng.choice(LAST)} {rng.choice(STREETS)}",
+                gender=gender,
+                street=street,
                 city=city,
-                postcode=f"{area}{int(rng.integers(1, 30))} {int(rng.integers(1, 9))}"
-                + "".join(rng.choice(list(POSTCODE_LETTERS), 2)),
-                phone=f"07700 9{int(rng.integers(0, 100000)):05d}",
-                email=f"{first.lower()}.{last.lower()}{i + 1}@{rng.choice(MAIL_DOMAINS)}",
+                postcode=postcode,
+                phone=mobile,
+                email=email,
+                previous=_address(rng) if rng.random() < 0.1 else None,
+                other_email=f"{handle[0]}{handle.split('.')[-1]}{i + 1}@work.example.com"
+                if rng.random() < 0.15
+                else None,
+                old_phone=f"07700 9{int(rng.integers(0, 100_000)):05d}"
+                if rng.random() < 0.05
+                else None,
                 lam=float(rng.gamma(0.9, 1 / 45)),
                 p=float(rng.beta(0.7, 4.0)),
                 nu=float(rng.gamma(4.0, 1 / 60.0)),
@@ -170,6 +261,27 @@ def _people(rng: np.random.Generator, n: int) -> list[Person]:
             )
         )
     return people
+
+
+def _typed_phone(rng: np.random.Generator, phone: str) -> str:
+    """As people type a number: national with a space, international, or digits only."""
+    r = rng.random()
+    if r < 0.45:
+        return phone
+    if r < 0.75:
+        return "+44 " + phone[1:]
+    return phone.replace(" ", "")
+
+
+def _typed_street(rng: np.random.Generator, street: str) -> str:
+    if rng.random() < 0.3:
+        return street.replace(" Road", " Rd").replace(" Street", " St").replace(" Lane", " Ln")
+    return street
+
+
+def _typed_postcode(rng: np.random.Generator, postcode: str) -> str:
+    r = rng.random()
+    return postcode.lower() if r < 0.15 else postcode.replace(" ", "") if r < 0.3 else postcode
 
 
 def _purchase_days(rng: np.random.Generator, person: Person) -> list[float]:
@@ -236,6 +348,8 @@ def generate(
             records[(person.id, source)] = rid
             w.add("truth", {"source": source, "source_record_id": rid, "person_id": person.id})
             if source == "webshop":
+                # a shop that ships goods holds a delivery address (the current one), usually
+                # a phone for the courier, and a birth date when the customer chose to give it
                 w.add(
                     "customers_webshop",
                     {
@@ -243,38 +357,55 @@ def generate(
                         "first_name": person.first,
                         "last_name": person.last,
                         "email": person.email if rng.random() > 0.1 else person.email.upper(),
+                        "phone": _typed_phone(rng, person.phone) if rng.random() < 0.7 else "",
+                        "birth_date": person.birth.isoformat() if rng.random() < 0.3 else "",
+                        "street": _typed_street(rng, person.street),
+                        "city": person.city,
+                        "postcode": _typed_postcode(rng, person.postcode),
                         "user_id": f"u{person.id}",
                         "anonymous_id": f"anon-{person.id:06d}",
                         "country": "GB",
                     },
                 )
             elif source == "loyalty":
+                # signed up at the desk with an e-mail or a phone (or both) and a postcode;
+                # the address is the one at sign-up (before a move, for those who moved)
+                street, city, postcode = person.previous or (
+                    person.street,
+                    person.city,
+                    person.postcode,
+                )
+                has_email = rng.random() < 0.6
+                has_phone = not has_email or rng.random() < 0.5
+                email = person.email
+                if person.other_email and rng.random() < 0.5:
+                    email = person.other_email
+                full_address = rng.random() < 0.7
                 w.add(
                     "customers_loyalty",
                     {
                         "customer_id": rid,
                         "first_name": _typo(rng, person.first),
                         "last_name": _typo(rng, person.last),
-                        "email": person.email if rng.random() < 0.5 else "",
-                        "phone": person.phone,
-                        "birth_date": person.birth.isoformat(),
+                        "email": email if has_email else "",
+                        "phone": (person.old_phone or person.phone) if has_phone else "",
+                        "birth_date": person.birth.isoformat() if rng.random() < 0.8 else "",
                         "gender": person.gender[0].upper(),
-                        "street": person.street,
-                        "city": person.city,
-                        "postcode": person.postcode,
+                        "street": street if full_address else "",
+                        "city": city if full_address else "",
+                        "postcode": postcode,
                         "country": "GB",
                         "loyalty_card": f"77{person.id:08d}",
                     },
                 )
             else:
-                phone = "+44 " + person.phone[1:] if rng.random() < 0.5 else person.phone
                 w.add(
                     "customers_callcentre",
                     {
                         "customer_id": rid,
                         "first_name": _typo(rng, person.first),
                         "last_name": person.last,
-                        "phone": phone,
+                        "phone": _typed_phone(rng, person.phone),
                         "postcode": person.postcode.replace(" ", ""),
                     },
                 )
@@ -546,14 +677,14 @@ def _b2b(
                 "truth",
                 {"source": "b2b", "source_record_id": rid, "person_id": 1_000_000 + 10 * a + c},
             )
-            first, last = str(rng.choice(FIRST)), str(rng.choice(LAST))
+            first, last = str(rng.choice(FEMALE + MALE)), str(rng.choice(LAST))
             w.add(
                 "customers_b2b",
                 {
                     "customer_id": rid,
                     "first_name": first,
                     "last_name": last,
-                    "email": f"{first.lower()}.{last.lower()}@company{a}.example.com",
+                    "email": f"{first}.{last}@company{a}.example.com".lower().replace("'", ""),
                     "account_id": f"A{a:04d}",
                     "account_role": "buyer" if c == 0 else "contact",
                 },

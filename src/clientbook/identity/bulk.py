@@ -38,6 +38,7 @@ from clientbook.identity.merging import (
     _encode,
     _encode_row,
     movable_columns,
+    rows_with_ids,
 )
 from clientbook.store.models.base import utcnow
 from clientbook.store.models.identity import IdentityMerge, IdentityMergeDrop, IdentityMergeMove
@@ -201,10 +202,11 @@ def _fills(
     first absorbed wins); per survivor, the typed values to write."""
     involved = sorted({x for s, a, _ in merges for x in (s, a)})
     cols = [parties.c.id, *[parties.c[c] for c in FILLABLE[kind]]]
-    data: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(involved, 20_000):
-        for row in session.execute(select(*cols).where(parties.c.id.in_(chunk))).mappings():
-            data[row["id"]] = dict(row)
+    names = [c.name for c in cols]
+    data: dict[int, dict[str, Any]] = {
+        row[0]: dict(zip(names, row, strict=True))
+        for row in rows_with_ids(session, select(*cols), involved, parties.c.id)
+    }
     fills: dict[int, dict[str, Any]] = {}
     writes: dict[int, dict[str, Any]] = {}
     for s, a, _ in sorted(merges):

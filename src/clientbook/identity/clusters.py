@@ -4,7 +4,12 @@ Used by the batch resolver: identifiers (deterministic) and match pairs (probabi
 become guarded unions; the oldest customer id of each cluster survives. A link on a household
 value (phone, e-mail) also needs the names of both clusters to agree: when the first names
 differ they are two people of one household and stay apart silently; when only the last names
-differ (a new married name?) the pair goes to review.
+differ (a new married name?) the pair goes to review. Probabilistic links need the same
+corroboration, cluster against cluster (a chain of pairwise matches must not join two people),
+and both kinds need birth dates that do not contradict each other (where the model shows that
+one person's records rarely disagree on them). A probabilistic link whose first names disagree
+holds only when both sides know the same birth date (a name replaced, as in FEBRL); refused, it
+goes to review.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from clientbook.identity.names import Agreement, Name, agreement
+from clientbook.identity.names import Agreement, Name, agreement, births_agree
 from clientbook.identity.policy import Policy
 
 
@@ -39,6 +44,9 @@ class Clusters:
     reason: dict[int, str] = field(default_factory=dict)
     refused: list[Refusal] = field(default_factory=list)
     names: dict[int, set[Name]] = field(default_factory=dict)
+    births: dict[int, set[str]] = field(default_factory=dict)
+    births_contradict: bool = True  # False: birth dates only vouch for names that differ
+    names_decisive: bool = True  # False: names checked on household links only
     households: int = 0  # links refused because the names show two people
 
     def __post_init__(self) -> None:
@@ -62,6 +70,11 @@ class Clusters:
             if name[0] or name[1]:
                 self.names.setdefault(self.find(c), set()).add(name)
 
+    def add_births(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Register the ISO birth dates each customer is known by."""
+        for c, born in rows:
+            self.births.setdefault(self.find(c), set()).add(born)
+
     def find(self, c: int) -> int:
         parent = self.parent
         if c not in parent:
@@ -75,17 +88,41 @@ class Clusters:
         return root
 
     def union(
-        self, a: int, b: int, reason: str, link_type: str, probability: float | None = None
+        self,
+        a: int,
+        b: int,
+        reason: str,
+        link_type: str,
+        probability: float | None = None,
+        *,
+        household: bool = False,
     ) -> bool:
-        """Join the clusters of ``a`` and ``b`` unless a guard refuses; True when joined."""
+        """Join the clusters of ``a`` and ``b`` unless a guard refuses; True when joined.
+
+        ``household``: a probabilistic link that rests partly on a shared phone or e-mail.
+        """
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
         agreed = Agreement.AGREE
-        if link_type in self.policy.household and ra in self.names and rb in self.names:
-            agreed = agreement(self.names[ra], self.names[rb])
-            if agreed is Agreement.DIFFER:
-                self.households += 1  # another person of the household
+        probabilistic = link_type == "probabilistic"
+        if link_type in self.policy.household or probabilistic:
+            names_count = not probabilistic or self.names_decisive or household
+            if names_count and ra in self.names and rb in self.names:
+                agreed = agreement(self.names[ra], self.names[rb])
+            if probabilistic and agreed is not Agreement.AGREE and self._born_alike(ra, rb):
+                agreed = Agreement.AGREE  # a name replaced or misheard: the birth date vouches
+            if agreed is Agreement.DIFFER or (
+                self.births_contradict
+                and not births_agree(self.births.get(ra, ()), self.births.get(rb, ()))
+            ):
+                if probabilistic:
+                    over = ["first_name" if agreed is Agreement.DIFFER else "birth_date"]
+                    self.refused.append(
+                        Refusal(min(ra, rb), max(ra, rb), reason, over, probability)
+                    )
+                else:
+                    self.households += 1  # another person of the household
                 return False
         va, vb = self.values.get(ra, {}), self.values.get(rb, {})
         over = [
@@ -100,7 +137,9 @@ class Clusters:
         if self._apart_members and self._kept_apart(ra, rb):
             return False
         if agreed is Agreement.LAST_NAME_DIFFERS:
-            self.refused.append(Refusal(min(ra, rb), max(ra, rb), reason, ["last_name"]))
+            self.refused.append(
+                Refusal(min(ra, rb), max(ra, rb), reason, ["last_name"], probability)
+            )
             return False
         keep, gone = min(ra, rb), max(ra, rb)
         self.parent[gone] = keep
@@ -110,8 +149,14 @@ class Clusters:
         self._members.setdefault(keep, [keep]).extend(self._members.pop(gone, [gone]))
         if gone in self.names:
             self.names.setdefault(keep, set()).update(self.names.pop(gone))
+        if gone in self.births:
+            self.births.setdefault(keep, set()).update(self.births.pop(gone))
         self.reason.setdefault(gone, reason)
         return True
+
+    def _born_alike(self, ra: int, rb: int) -> bool:
+        left, right = self.births.get(ra), self.births.get(rb)
+        return bool(left and right and births_agree(left, right))
 
     def _kept_apart(self, ra: int, rb: int) -> bool:
         left = self._members.get(ra, [ra])

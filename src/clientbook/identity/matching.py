@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 COLUMNS = ("first_name", "last_name", "birth_date", "email", "phone", "street", "city", "postcode")
 #: Below this many records, training is unreliable: the default model is used instead.
 MIN_TRAINING_RECORDS = 500
+#: Below this m of a comparison's "all other" level, a disagreement on it tells two people apart.
+CONTRADICTION_M = 0.03
+#: m of a level that EM never saw among matches: rare for one person, not impossible
+UNSEEN_M = 1e-3
 _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 
@@ -91,14 +95,22 @@ _FOLDERS = {
 
 def prepare_records(records: Iterable[tuple[int, Mapping[str, Any]]]) -> pd.DataFrame:
     """A frame of (unique_id, folded columns) from (record id, raw attributes)."""
-    rows = []
-    for record_id, attributes in records:
-        row: dict[str, Any] = {"unique_id": record_id}
-        for column, folder in _FOLDERS.items():
-            row[column] = folder(attributes.get(column))
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=["unique_id", *COLUMNS])
-    return frame.astype({c: "string" for c in COLUMNS})
+    rows = [
+        {"unique_id": record_id, **{c: attributes.get(c) for c in COLUMNS}}
+        for record_id, attributes in records
+    ]
+    return prepare_frame(pd.DataFrame(rows, columns=["unique_id", *COLUMNS]))
+
+
+def prepare_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """Fold a frame of (unique_id, raw columns) for matching, each distinct value once."""
+    out = pd.DataFrame({"unique_id": raw["unique_id"].to_numpy()})
+    for column, folder in _FOLDERS.items():
+        values = raw[column] if column in raw else pd.Series([None] * len(raw), dtype=object)
+        distinct = pd.unique(values.dropna())
+        folded = values.map({v: folder(v) for v in distinct})
+        out[column] = folded.to_numpy()
+    return out.astype({c: "string" for c in COLUMNS})
 
 
 def _settings() -> dict[str, Any]:
@@ -172,20 +184,57 @@ def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
         [block_on("first_name", "last_name", "birth_date")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
     sessions = 0
     for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_u_probabilities=True
             )
+            model = linker.misc.save_model_to_json()
             sessions += 1
         except ValueError as exc:  # a level never seen among matches: m underflows to 0
             log.warning("EM on %s skipped: %s", rule, exc)
-    model: dict[str, Any] = linker.misc.save_model_to_json()
+            # a failed session leaves the linker without the comparisons it had set aside
+            # for its blocking rule: go on from the last complete model
+            linker = Linker(_db_api().register(frame), model, log_level=logging.WARNING)
     if not sessions:
         log.warning("EM failed: the default model's m, with u estimated on these records")
         return with_u_of(default_model(), model)
-    return model
+    return with_unseen_m(model)
+
+
+def rarely_contradicted(model: dict[str, Any], columns: Iterable[str]) -> set[str]:
+    """The columns on which one person's records almost never disagree, by the model's m.
+
+    Where the store's sources type a birth date or first name faithfully (m of the "all other"
+    level under :data:`CONTRADICTION_M`), two of them that disagree are two people, and a chain of
+    pairwise matches must not join them; where values are often replaced or misheard (FEBRL),
+    a disagreement proves nothing.
+    """
+    out = set()
+    for c in model["comparisons"]:
+        levels = [level for level in c["comparison_levels"] if not level.get("is_null_level")]
+        if c["output_column_name"] in columns and levels:
+            m = levels[-1].get("m_probability")
+            if m is not None and m < CONTRADICTION_M:
+                out.add(c["output_column_name"])
+    return out
+
+
+def with_unseen_m(model: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with a small m (:data:`UNSEEN_M`) where EM saw no match at a level.
+
+    Splink leaves m None there and gives the level no weight at all, so that a first name far
+    from the other counted for nothing instead of against: two people of one household matched
+    on their address alone. Never seen among one person's records means rare, not neutral.
+    """
+    out = json.loads(json.dumps(model))
+    for c in out["comparisons"]:
+        for level in c["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("m_probability") is None:
+                level["m_probability"] = UNSEEN_M
+    return out
 
 
 def with_u_of(model: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:

@@ -10,14 +10,14 @@ account membership) are deleted and kept whole in the log. :func:`unmerge` puts 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, delete, insert, select, update
+from sqlalchemy import Column, Select, Table, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from clientbook.errors import Conflict, NotFound
@@ -321,6 +321,29 @@ def kept_apart_pairs(session: Session, kind: str, ids: Sequence[int]) -> set[tup
         )
     ).all()
     return {(a, b) for a, b in rows}
+
+
+#: Past this many ids, reading every row and filtering in Python beats ``IN`` lists (SQLAlchemy
+#: binds and renders each id; at a million customers that cost more than the queries).
+SCAN_ABOVE = 50_000
+
+
+def rows_with_ids(
+    session: Session, statement: Select[*tuple[Any, ...]], ids: Iterable[int], *columns: Any
+) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` whose value in one of ``columns`` is among ``ids``."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    width = len(statement.selected_columns)
+    if len(wanted) > SCAN_ABOVE:
+        rows = session.execute(statement.add_columns(*columns))
+        return [tuple(r[:width]) for r in rows if any(v in wanted for v in r[width:])]
+    out: list[tuple[Any, ...]] = []
+    for chunk in _chunks(sorted(wanted), 10_000):
+        rows = session.execute(statement.where(or_(*[c.in_(chunk) for c in columns])))
+        out += [tuple(r) for r in rows]
+    return out
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

@@ -5,6 +5,8 @@ mailbox) or collides by chance, so a link on such a value holds only when the na
 sides do not contradict each other. Names agree despite a typo (one edit, two in longer names,
 a swap of neighbouring letters counting as one), an initial (``J`` and ``Jane``) or a short form
 that starts the long one (``Chris`` and ``Christopher``). A missing name is no contradiction.
+Birth dates corroborate the same way: two dates more than two typing errors apart are two people
+(a parent and a child of the same name at one address).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clientbook.identity.matching import fold
+from clientbook.identity.merging import rows_with_ids
 from clientbook.store.models.parties import Customer
 
 Name = tuple[str | None, str | None]
@@ -81,16 +84,36 @@ def agreement(left: Iterable[Name], right: Iterable[Name]) -> Agreement:
     return best
 
 
+def births_agree(left: Iterable[str], right: Iterable[str]) -> bool:
+    """True unless both sides know birth dates and none is within two typos of the other."""
+    lefts, rights = set(left), set(right)
+    if not lefts or not rights or lefts & rights:
+        return True
+    # on the digits, so that a day and month typed in each other's place is two edits, not four
+    digits = {d: d.replace("-", "") for d in lefts | rights}
+    return any(_edits(digits[a], digits[b], 2) <= 2 for a in lefts for b in rights)
+
+
 def customer_names(session: Session, customers: Iterable[int]) -> list[tuple[int, Name]]:
     """(customer, folded name) for these customers and the customers they absorbed."""
-    ids = sorted(set(customers))
-    out = []
-    for start in range(0, len(ids), 10_000):
-        chunk = ids[start : start + 10_000]
-        rows = session.execute(
-            select(
-                Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
-            ).where(Customer.id.in_(chunk) | Customer.merged_into_id.in_(chunk))
-        )
-        out += [(m or c, folded_name(f, last)) for c, m, f, last in rows if f or last]
-    return out
+    return customer_profiles(session, customers)[0]
+
+
+def customer_profiles(
+    session: Session, customers: Iterable[int]
+) -> tuple[list[tuple[int, Name]], list[tuple[int, str]]]:
+    """(customer, folded name) and (customer, ISO birth date) for these customers and the
+    customers they absorbed."""
+    names: list[tuple[int, Name]] = []
+    births: list[tuple[int, str]] = []
+    statement = select(
+        Customer.id, Customer.merged_into_id, Customer.first_name, Customer.last_name
+    ).add_columns(Customer.birth_date)
+    for c, m, f, last, born in rows_with_ids(
+        session, statement, customers, Customer.id, Customer.merged_into_id
+    ):
+        if f or last:
+            names.append((m or c, folded_name(f, last)))
+        if born:
+            births.append((m or c, born.isoformat()))
+    return names, births

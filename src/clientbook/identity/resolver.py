@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -24,8 +25,14 @@ from clientbook.config import Settings
 from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
-from clientbook.identity.matching import prepare_records, score_new
-from clientbook.identity.names import customer_names
+from clientbook.identity.matching import (
+    COLUMNS,
+    prepare_frame,
+    rarely_contradicted,
+    score_new,
+)
+from clientbook.identity.merging import rows_with_ids
+from clientbook.identity.names import Name, customer_profiles
 from clientbook.identity.policy import Policy
 from clientbook.store.db import session_scope
 from clientbook.store.models.base import utcnow
@@ -170,9 +177,11 @@ def _deterministic(
     lock_for_merge(session, sorted(candidates))
     clusters = Clusters(policy, apart=_apart(session))
     clusters.add_values((c, t, v) for c, t, v in rows if c in candidates)
-    clusters.add_names(
-        customer_names(session, {c for (t, _), cs in shared if t in policy.household for c in cs})
+    names, births = customer_profiles(
+        session, {c for (t, _), cs in shared if t in policy.household for c in cs}
     )
+    clusters.add_names(names)
+    clusters.add_births(births)
     for (t, v), cs in sorted(shared, key=lambda kv: policy.priorities.get(kv[0][0], 9)):
         if t != "source_record" and policy.is_placeholder(v):
             continue
@@ -191,19 +200,27 @@ def _probabilistic(
     session: Session, policy: Policy, mark: int, run: IdentityRun, report: ResolutionReport
 ) -> list[tuple[int, int, str]]:
     """Score new records with Splink; merge confident pairs, queue doubtful ones."""
-    records = (
-        session.connection()
-        .execute(select(SourceRecord.id, SourceRecord.customer_id, SourceRecord.attributes))
-        .all()
+    attributes = SourceRecord.attributes
+    # the compared attributes extracted by the database: no JSON parsing per record in Python
+    result_rows = session.connection().execute(
+        select(
+            SourceRecord.id,
+            SourceRecord.customer_id,
+            *[attributes[c].as_string().label(c) for c in COLUMNS],
+        )
     )
-    new_ids = {r[0] for r in records if r[0] > mark}
-    report.new_records = len(new_ids)
-    if not new_ids:
+    raw = pd.DataFrame(result_rows.fetchall(), columns=["unique_id", "customer_id", *COLUMNS])
+    report.new_records = int((raw["unique_id"] > mark).sum())
+    if not report.new_records:
         return []
     survivor = _survivors(session)
-    owner = {rid: survivor.get(cid, cid) for rid, cid, _ in records}
-    frame = prepare_records((rid, attrs or {}) for rid, _, attrs in records)
-    is_new = frame["unique_id"].isin(new_ids)
+    owner = {
+        rid: survivor.get(cid, cid)
+        for rid, cid in zip(raw["unique_id"].tolist(), raw["customer_id"].tolist(), strict=True)
+    }
+    frame = prepare_frame(raw.drop(columns="customer_id"))
+    del raw
+    is_new = frame["unique_id"] > mark
     previous = session.scalars(
         select(IdentityRun.model)
         .where(IdentityRun.model.is_not(None), IdentityRun.finished_at.is_not(None))
@@ -215,34 +232,79 @@ def _probabilistic(
     )
     report.model_trained = result.trained
     run.model = result.model
+    shared = _shares_household_value(frame, result.pairs)
     pairs = [
-        (owner[int(a)], owner[int(b)], float(p))
-        for a, b, p in result.pairs.itertuples(index=False)
+        (owner[int(a)], owner[int(b)], float(p), bool(h))
+        for a, b, p, h in zip(
+            result.pairs["left"].tolist(),
+            result.pairs["right"].tolist(),
+            result.pairs["probability"].tolist(),
+            shared.tolist(),
+            strict=True,
+        )
         if owner[int(a)] != owner[int(b)]
     ]
     if not pairs:
         return []
-    involved = sorted({c for a, b, _ in pairs for c in (a, b)})
+    involved = sorted({c for a, b, _, _ in pairs for c in (a, b)})
     lock_for_merge(session, involved)
     clusters = Clusters(policy, apart=_apart(session))
-    for chunk_start in range(0, len(involved), 20_000):
-        chunk = involved[chunk_start : chunk_start + 20_000]
-        clusters.add_values(
-            session.execute(
-                select(Identifier.customer_id, Identifier.type, Identifier.value).where(
-                    Identifier.customer_id.in_(chunk)
-                )
-            ).all()
+    clusters.add_values(
+        rows_with_ids(
+            session,
+            select(Identifier.customer_id, Identifier.type, Identifier.value),
+            involved,
+            Identifier.customer_id,
         )
+    )
+    names, births = _profiles(frame, owner, set(involved))
+    clusters.add_names(names)
+    clusters.add_births(births)
+    # where first names or birth dates are often mistyped or replaced (FEBRL), a disagreement
+    # on them tells nobody apart, except on a link through a household's phone or e-mail
+    decisive = rarely_contradicted(result.model, ("first_name", "birth_date"))
+    clusters.names_decisive = "first_name" in decisive
+    clusters.births_contradict = "birth_date" in decisive
     doubtful = []
-    for a, b, p in sorted(pairs, key=lambda x: -x[2]):
+    for a, b, p, household in sorted(pairs, key=lambda x: -x[2]):
         if p >= policy.match_threshold:
-            clusters.union(a, b, f"match probability {p:.4f}", "probabilistic", p)
+            clusters.union(
+                a, b, f"match probability {p:.4f}", "probabilistic", p, household=household
+            )
         else:
             doubtful.append(Refusal(min(a, b), max(a, b), f"match probability {p:.4f}", [], p))
     report.review_pairs += _propose(session, clusters, clusters.refused, "probabilistic")
     report.review_pairs += _propose(session, clusters, doubtful, "probabilistic")
     return clusters.merges()
+
+
+def _shares_household_value(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.Series:
+    """Per scored pair, whether the two records share a phone or an e-mail address."""
+    keys = frame.set_index("unique_id")[["email", "phone"]]
+    left = keys.reindex(pairs["left"].to_numpy()).fillna("").to_numpy(dtype=object)
+    right = keys.reindex(pairs["right"].to_numpy()).fillna("").to_numpy(dtype=object)
+    same = (left == right) & (left != "")
+    return pd.Series(same.any(axis=1), index=pairs.index)
+
+
+def _profiles(
+    frame: pd.DataFrame, owner: dict[int, int], customers: set[int]
+) -> tuple[list[tuple[int, Name]], list[tuple[int, str]]]:
+    """(customer, folded name) and (customer, birth date) from the records these customers own."""
+    owners = frame["unique_id"].map(owner)
+    mine = frame[owners.isin(customers)]
+    columns = ["first_name", "last_name", "birth_date"]
+    values = mine[columns].astype(object).where(mine[columns].notna(), None)
+    names: list[tuple[int, Name]] = []
+    births: list[tuple[int, str]] = []
+    for c, first, last, born in zip(
+        owners[mine.index].tolist(), *(values[k].tolist() for k in columns), strict=True
+    ):
+        if first or last:
+            names.append((c, (first, last)))
+        if born:
+            births.append((c, born))
+    return names, births
 
 
 def _survivors(session: Session) -> dict[int, int]:
