@@ -109,6 +109,9 @@ class WriteGate:
 #: foreground writers hold ``-writers`` shared while they wait and write; a background writer
 #: holds ``-background`` exclusively during its transaction.
 WRITERS, BACKGROUND = "-writers", "-background"
+#: Seconds without a foreground write before a background writer may start a transaction: on
+#: SQLite, under steady ingest the event processor waits for a lull (its backlog is kept).
+IDLE_GAP = 0.05
 
 
 def _signal_path(url: str, suffix: str) -> str | None:
@@ -144,6 +147,7 @@ def _announced(url: str) -> Iterator[None]:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
+        os.utime(fd)  # the file's time says when a foreground writer last came
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -186,12 +190,19 @@ def _flock(url: str, suffix: str, *, hold: bool) -> Iterator[None]:
 
 
 def wait_for_foreground_writers(url: str) -> None:
-    """Block until no writer of another process waits for or holds the SQLite write lock."""
+    """Block until no writer of another process waits for or holds the SQLite write lock, and
+    none has come for :data:`IDLE_GAP` seconds."""
     fd = _open_signal(url)
     if fd is None:
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        while True:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            quiet = time.time() - os.fstat(fd).st_mtime
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            if quiet >= IDLE_GAP:
+                return
+            time.sleep(IDLE_GAP - quiet)
     finally:
         os.close(fd)
 
