@@ -108,7 +108,9 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `clientbook serve` listens on.")
     port: int = Field(8000, description="Port `clientbook serve` listens on.")
     analytics_engine: str = Field(
-        "duckdb", description="Default analytics engine: duckdb or spark."
+        "duckdb",
+        description="Default engine of `value analyse` and of Splink in `identity resolve`: "
+        "duckdb or spark.",
     )
     import_batch_size: int = Field(50_000, description="Rows written per batch by the importers.")
     identity_placeholders: list[str] = Field(

@@ -191,9 +191,14 @@ def spark_session() -> Any:
     # Workers must run this interpreter (the one that has clientbook installed).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # Splink's similarity functions (jaro_winkler, ...) for identity matching: the jar that
+    # Splink ships for this Spark version, on the class path from the start
+    from splink.backends.spark import similarity_jar_location
+
     return (
         SparkSession.builder.master("local[2]")
         .appName("clientbook")
+        .config("spark.jars", similarity_jar_location())
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.pyspark.python", sys.executable)

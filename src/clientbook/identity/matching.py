@@ -1,4 +1,7 @@
-"""Probabilistic matching of person records with Splink (DuckDB backend), incrementally.
+"""Probabilistic matching of person records with Splink, incrementally.
+
+The backend is DuckDB in-process (the default) or Apache Spark (``engine="spark"``, Splink's
+``SparkAPI`` on the project's Spark session): the same comparisons, model and thresholds on both.
 
 Records with no shared key are compared on name, birth date, address, phone and e-mail
 (Fellegi-Sunter model; Splink estimates u by random sampling and m by expectation maximisation).
@@ -16,6 +19,7 @@ import json
 import logging
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from clientbook.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +119,7 @@ def prepare_frame(raw: pd.DataFrame) -> pd.DataFrame:
     return out.astype({c: "string" for c in COLUMNS})
 
 
-def _settings() -> dict[str, Any]:
+def _settings(dialect: str = "duckdb") -> dict[str, Any]:
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
@@ -146,7 +152,7 @@ def _settings() -> dict[str, Any]:
             retain_intermediate_calculation_columns=False,
             retain_matching_columns=False,
         )
-        .get_settings("duckdb")
+        .get_settings(dialect)
         .as_dict()
     )
 
@@ -157,12 +163,74 @@ def default_model() -> dict[str, Any]:
     return model
 
 
-def _db_api() -> Any:
+def _db_api(engine: str = "duckdb") -> Any:
+    """Splink's database API for ``engine``: a new in-memory DuckDB, or the Spark session."""
+    if engine == "spark":
+        from splink import SparkAPI
+
+        from clientbook.analytics.engine import spark_session
+
+        # intermediate tables cached in memory: the default (parquet) needs a checkpoint folder
+        return SparkAPI(spark_session=spark_session(), break_lineage_method="persist")
+    if engine != "duckdb":
+        raise UsageError(f"Unknown matching engine {engine!r}.", hint="Use duckdb or spark.")
     import duckdb
     from splink import DuckDBAPI
 
     connection = duckdb.connect(config={"autoinstall_known_extensions": False})
     return DuckDBAPI(connection=connection)
+
+
+def _table_name(stem: str) -> str:
+    """A name of its own for an input table: a Spark session is shared by every run in it."""
+    return f"{stem}_{uuid.uuid4().hex[:12]}"
+
+
+def _drop_tables(db: Any, inputs: Iterable[Any]) -> None:
+    """On Spark, drop the input tables and every table Splink made (and the frames it cached).
+
+    They would outlive the run in the session: Splink's own drops do nothing on Spark outside
+    Databricks. A DuckDB connection takes its tables with it.
+    """
+    if db.sql_dialect.sql_dialect_str != "spark":
+        return
+    made = {t.physical_name for t in db._intermediate_table_cache.executed_queries}
+    for name in sorted(made | {t.physical_name for t in inputs}):
+        db.delete_table_from_database(name)
+
+
+def in_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """``model`` with its SQL in ``dialect`` (duckdb or spark), its parameters unchanged.
+
+    A saved model holds the SQL of the backend that trained it (DuckDB's ``try_strptime`` and
+    double-quoted names mean nothing, or something else, to Spark): the comparisons and blocking
+    rules are rebuilt from :func:`_settings` in the other dialect, and each level takes the m and
+    u that the model has for the level of the same label.
+    """
+    if model.get("sql_dialect", "duckdb") == dialect:
+        return model
+    out = _settings(dialect)
+    levels = {
+        (c["output_column_name"], level.get("label_for_charts")): level
+        for c in model["comparisons"]
+        for level in c["comparison_levels"]
+    }
+    for c in out["comparisons"]:
+        for level in c["comparison_levels"]:
+            key = (c["output_column_name"], level.get("label_for_charts"))
+            if key not in levels:
+                raise ValueError(f"The model has no level {key}: it cannot run on {dialect}.")
+            for name in (
+                "m_probability",
+                "u_probability",
+                "fix_m_probability",
+                "fix_u_probability",
+            ):
+                if name in levels[key]:
+                    level[name] = levels[key][name]
+    rebuilt = {"comparisons", "blocking_rules_to_generate_predictions", "sql_dialect"}
+    out.update({k: v for k, v in model.items() if k not in rebuilt})
+    return out
 
 
 @dataclass
@@ -174,30 +242,39 @@ class MatchResult:
     trained: bool
 
 
-def train(frame: pd.DataFrame, seed: int = 42) -> dict[str, Any]:
+def train(frame: pd.DataFrame, seed: int = 42, engine: str = "duckdb") -> dict[str, Any]:
     """Estimate the model on these records; return Splink's settings JSON (a dict)."""
     from splink import Linker, block_on
 
-    db = _db_api()
-    linker = Linker(db.register(frame), _settings(), log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "last_name", "birth_date")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    model: dict[str, Any] = linker.misc.save_model_to_json()
-    sessions = 0
-    for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, fix_u_probabilities=True
-            )
-            model = linker.misc.save_model_to_json()
-            sessions += 1
-        except ValueError as exc:  # a level never seen among matches: m underflows to 0
-            log.warning("EM on %s skipped: %s", rule, exc)
-            # a failed session leaves the linker without the comparisons it had set aside
-            # for its blocking rule: go on from the last complete model
-            linker = Linker(_db_api().register(frame), model, log_level=logging.WARNING)
+    db = _db_api(engine)
+    records = db.register(frame, table_name=_table_name("cb_training_records"))
+    used = [(db, records)]
+    try:
+        linker = Linker(records, _settings(engine), log_level=logging.WARNING)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("first_name", "last_name", "birth_date")], recall=0.7
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+        model: dict[str, Any] = linker.misc.save_model_to_json()
+        sessions = 0
+        for rule in (block_on("birth_date", "city"), block_on("last_name", "first_name")):
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, fix_u_probabilities=True
+                )
+                model = linker.misc.save_model_to_json()
+                sessions += 1
+            except ValueError as exc:  # a level never seen among matches: m underflows to 0
+                log.warning("EM on %s skipped: %s", rule, exc)
+                # a failed session leaves the linker without the comparisons it had set aside
+                # for its blocking rule: go on from the last complete model
+                db = _db_api(engine)
+                records = db.register(frame, table_name=_table_name("cb_training_records"))
+                used.append((db, records))
+                linker = Linker(records, model, log_level=logging.WARNING)
+    finally:
+        for db, records in used:
+            _drop_tables(db, [records])
     if not sessions:
         log.warning("EM failed: the default model's m, with u estimated on these records")
         return with_u_of(default_model(), model)
@@ -266,10 +343,12 @@ def score_new(
     *,
     model: dict[str, Any] | None,
     threshold: float,
+    engine: str = "duckdb",
 ) -> MatchResult:
     """Pairs with a new record (new-existing and new-new) at or above ``threshold``.
 
-    ``model`` is a model from an earlier run; None trains one on all the records.
+    ``model`` is a model from an earlier run; None trains one on all the records. ``engine`` is
+    where Splink runs: duckdb or spark.
     """
     from splink import Linker
 
@@ -277,28 +356,34 @@ def score_new(
     if model is None:
         everything = pd.concat([existing, new], ignore_index=True)
         if len(everything) >= MIN_TRAINING_RECORDS:
-            model = train(everything)
+            model = train(everything, engine=engine)
             trained = True
         else:
             model = default_model()
     empty = pd.DataFrame({"left": [], "right": [], "probability": []})
     if new.empty:
         return MatchResult(empty, model, trained)
-    db = _db_api()
-    new_df = db.register(new, table_name="cb_new_records")
-    linker = Linker(new_df, model, log_level=logging.WARNING)
-    frames = [
-        linker.inference.predict_within(
-            new_df, threshold_match_probability=threshold, warning_mode="never"
-        ).as_pandas_dataframe()
-    ]
-    if not existing.empty:
-        old_df = db.register(existing, table_name="cb_existing_records")
-        frames.append(
-            linker.inference.predict_between(
-                old_df, new_df, threshold_match_probability=threshold, warning_mode="never"
+    db = _db_api(engine)
+    model = in_dialect(model, engine)
+    new_df = db.register(new, table_name=_table_name("cb_new_records"))
+    registered = [new_df]
+    try:
+        linker = Linker(new_df, model, log_level=logging.WARNING)
+        frames = [
+            linker.inference.predict_within(
+                new_df, threshold_match_probability=threshold, warning_mode="never"
             ).as_pandas_dataframe()
-        )
+        ]
+        if not existing.empty:
+            old_df = db.register(existing, table_name=_table_name("cb_existing_records"))
+            registered.append(old_df)
+            frames.append(
+                linker.inference.predict_between(
+                    old_df, new_df, threshold_match_probability=threshold, warning_mode="never"
+                ).as_pandas_dataframe()
+            )
+    finally:
+        _drop_tables(db, registered)
     scored = pd.concat(frames, ignore_index=True)
     if scored.empty:
         return MatchResult(empty, model, trained)

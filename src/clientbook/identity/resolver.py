@@ -2,9 +2,9 @@
 
 1. Deterministic: customers that share an identifier value are joined (guarded union-find:
    placeholders, per-type limits, over-shared values, kept-apart pairs), the oldest id survives.
-2. Probabilistic: new source records are scored with Splink against the existing ones and each
-   other; pairs at or above ``identity_match_threshold`` merge, pairs at or above
-   ``identity_review_threshold`` go to the review queue.
+2. Probabilistic: new source records are scored with Splink (on DuckDB or Spark) against the
+   existing ones and each other; pairs at or above ``identity_match_threshold`` merge, pairs at
+   or above ``identity_review_threshold`` go to the review queue.
 3. B2B accounts: resolved on registration number, web domain and name + postcode.
 
 Everything happens in one transaction; ``dry_run`` rolls it back after reporting what would merge.
@@ -21,7 +21,9 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from clientbook.analytics.engine import ENGINES
 from clientbook.config import Settings
+from clientbook.errors import UsageError
 from clientbook.identity.accounts import resolve_accounts
 from clientbook.identity.bulk import apply_merges, cast_table, lock_for_merge
 from clientbook.identity.clusters import Clusters, Refusal
@@ -67,6 +69,7 @@ class ResolutionReport:
     household_links_refused: int = 0
     merges: list[PlannedMerge] = field(default_factory=list)
     model_trained: bool = False
+    engine: str = "duckdb"
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,10 +82,17 @@ def resolve_new(
     dry_run: bool = False,
     probabilistic: bool = True,
     show: int = 50,
+    engine: str | None = None,
 ) -> ResolutionReport:
-    """Resolve identifiers, records and accounts added since the last run."""
+    """Resolve identifiers, records and accounts added since the last run.
+
+    ``engine`` runs Splink on duckdb or spark (default: ``settings.analytics_engine``).
+    """
+    engine = engine or settings.analytics_engine
+    if engine not in ENGINES:
+        raise UsageError(f"Unknown engine {engine!r}.", hint="Use duckdb or spark.")
     policy = Policy.from_settings(settings)
-    report = ResolutionReport(dry_run=dry_run)
+    report = ResolutionReport(dry_run=dry_run, engine=engine)
     with session_scope(settings.database_url) as session:
         last = session.scalars(
             select(IdentityRun)
@@ -228,7 +238,11 @@ def _probabilistic(
         .limit(1)
     ).first()
     result = score_new(
-        frame[~is_new], frame[is_new], model=previous, threshold=policy.review_threshold
+        frame[~is_new],
+        frame[is_new],
+        model=previous,
+        threshold=policy.review_threshold,
+        engine=report.engine,
     )
     report.model_trained = result.trained
     run.model = result.model

@@ -39,13 +39,23 @@ def resolve_cmd(
         bool, typer.Option("--no-probabilistic", help="Only shared identifiers, no Splink.")
     ] = False,
     show: Annotated[int, typer.Option("--show", help="Merges to list (largest first).")] = 20,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Where Splink runs: duckdb or spark (default: CLIENTBOOK_ANALYTICS_ENGINE).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resolve what is new since the last run: shared identifiers, then Splink matching."""
     settings = settings_for(db)
     require_schema(settings.database_url)
-    report = resolve_new(settings, dry_run=dry_run, probabilistic=not no_probabilistic, show=show)
+    report = resolve_new(
+        settings, dry_run=dry_run, probabilistic=not no_probabilistic, show=show, engine=engine
+    )
     if as_json:
         print_json(report.to_dict())
         return
