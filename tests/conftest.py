@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -59,6 +60,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A new, migrated, empty database per test, on SQLite and on PostgreSQL."""
     with new_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for the whole test session."""
+    pytest.importorskip("pyspark")
+    from clientbook.analytics.engine import spark_session
+
+    session = spark_session()
+    yield session
+    session.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,17 +10,6 @@ from clientbook.analytics.engine import DuckDBEngine, SparkEngine
 from clientbook.analytics.refresh import analyse
 from clientbook.config import Settings
 from tests.analytics.factory import AS_OF, populate
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local Spark session for the whole test session."""
-    pytest.importorskip("pyspark")
-    from clientbook.analytics.engine import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark

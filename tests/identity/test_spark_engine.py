@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,6 @@ from clientbook.store.db import session_scope
 from tests.conftest import new_database
 from tests.identity.records import bulk_records
 from tests.identity.test_quality import febrl3
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local Spark session for the whole test session."""
-    pytest.importorskip("pyspark")
-    from clientbook.analytics.engine import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 def _clusters(labels: dict[tuple[str, str], str]) -> set[frozenset[tuple[str, str]]]:
