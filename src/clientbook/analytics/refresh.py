@@ -206,12 +206,7 @@ def analyse(
         )
         runner.create(
             "cb_rfm",
-            rfm_query(
-                "(SELECT customer_id, recency_days, transactions AS frequency, "
-                "revenue AS monetary FROM cb_buyers)",
-                "cb_rfm_map",
-                bins,
-            ),
+            rfm_query("cb_orders", "cb_rfm_map", as_of_day=as_day, bins=bins),
         )
         first_active = (
             "CASE WHEN b.first_day IS NULL THEN v.first_day WHEN v.first_day IS NULL "
