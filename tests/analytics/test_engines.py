@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from clientbook.analytics.engine import DuckDBEngine, SparkEngine
@@ -41,3 +42,19 @@ def test_models_fit_on_a_sample_and_score_everyone(sqlite_url: str) -> None:
     assert report.models["fit_customers"] < report.buyers
     assert rows.num_rows == 300
     assert sum(r["p_alive"] is not None for r in rows.to_pylist()) == report.buyers
+
+
+@pytest.mark.spark
+def test_samples_are_the_same_for_the_same_seed(spark: Any) -> None:
+    table = pa.table({"customer_id": pa.array(range(2_000), pa.int64())})
+    for engine in (DuckDBEngine(), SparkEngine(spark)):
+        engine.register("cb_people", table)
+        first = engine.sample("cb_people", "customer_id", 300, seed=1).column(0).to_pylist()
+        again = engine.sample("cb_people", "customer_id", 300, seed=1).column(0).to_pylist()
+        other = engine.sample("cb_people", "customer_id", 300, seed=2).column(0).to_pylist()
+        assert len(first) == len(set(first)) == 300, engine.name
+        assert sorted(first) == sorted(again) and set(first) != set(other), engine.name
+        assert 700 < sum(first) / len(first) < 1_300, engine.name  # spread over the ids
+        every = engine.sample("cb_people", "customer_id", 5_000, seed=1)
+        assert every.num_rows == 2_000, engine.name
+        engine.close()

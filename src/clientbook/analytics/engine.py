@@ -38,9 +38,15 @@ class Engine(ABC):
     def fetch(self, query: str) -> pa.Table:
         """Run ``query`` and return its result as Arrow."""
 
-    @abstractmethod
-    def sample(self, name: str, rows: int, seed: int) -> pa.Table:
-        """A random sample of about ``rows`` rows of ``name`` (all of it when smaller)."""
+    def sample(self, name: str, key: str, rows: int, seed: int) -> pa.Table:
+        """A random sample of ``rows`` rows of ``name`` (all of it when smaller), the same for
+        the same seed: the rows whose ``key`` hashes lowest with the seed. (DuckDB's own
+        ``REPEATABLE`` samples differ from run to run on several threads.)"""
+        if self.count(name) <= rows:
+            return self.fetch(f"SELECT * FROM {name}")
+        return self.fetch(
+            f"SELECT * FROM {name} ORDER BY hash({key}, {int(seed)}), {key} LIMIT {int(rows)}"
+        )
 
     @abstractmethod
     def map_batches(
@@ -95,14 +101,6 @@ class DuckDBEngine(Engine):
     def fetch(self, query: str) -> pa.Table:
         return self._con.sql(query).to_arrow_table()
 
-    def sample(self, name: str, rows: int, seed: int) -> pa.Table:
-        if self.count(name) <= rows:
-            return self.fetch(f"SELECT * FROM {name}")
-        return self.fetch(
-            f"SELECT * FROM {name} "
-            f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({int(seed)})"
-        )
-
     def map_batches(
         self, source: str, target: str, function: BatchFunction, schema: pa.Schema
     ) -> None:
@@ -151,14 +149,6 @@ class SparkEngine(Engine):
 
     def fetch(self, query: str) -> pa.Table:
         table: pa.Table = self._spark.sql(query).toArrow()
-        return table
-
-    def sample(self, name: str, rows: int, seed: int) -> pa.Table:
-        total = self.count(name)
-        if total <= rows:
-            return self.fetch(f"SELECT * FROM {name}")
-        frame = self._spark.table(name).sample(fraction=min(1.0, rows / total), seed=seed)
-        table: pa.Table = frame.toArrow()
         return table
 
     def map_batches(

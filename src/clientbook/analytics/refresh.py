@@ -231,7 +231,7 @@ def analyse(
         )
         timings["summaries"] = time.perf_counter() - tick
         tick = time.perf_counter()
-        sample = runner.sample("cb_buyers", settings.value_fit_sample, seed)
+        sample = runner.sample("cb_buyers", "customer_id", settings.value_fit_sample, seed)
         purchases, spend, models = _fit(sample, model_name, per)
         timings["fit"] = time.perf_counter() - tick
         tick = time.perf_counter()
