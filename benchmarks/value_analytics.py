@@ -214,7 +214,7 @@ def pandas_rfm(orders: pd.DataFrame, as_of: int, bins: int, names: np.ndarray) -
         {
             "recency_days": as_of - grouped["day"].max(),
             "frequency": grouped.size(),
-            "monetary": grouped["revenue"].sum(),
+            "monetary": grouped["revenue"].sum().round(4),
         }
     )
     n = len(rfm)

@@ -30,7 +30,7 @@ def _expected(orders: pd.DataFrame, as_of_day: int, bins: int) -> pd.DataFrame:
         {
             "recency_days": as_of_day - grouped.day.max(),
             "frequency": grouped.size(),
-            "monetary": grouped.revenue.sum(),
+            "monetary": grouped.revenue.sum().round(4),
         }
     )
     below = max(len(rfm) - 1, 1)

@@ -5,7 +5,8 @@ Definitions (as of a date, from every purchase up to and including it)
 - recency_days: days since the last purchase day.
 - frequency: orders (the classic RFM count of purchases; the buy-till-you-die models count
   purchase days instead, see :mod:`clientbook.analytics.clv`).
-- monetary: total revenue.
+- monetary: total revenue, rounded to 4 decimals (every currency's minor unit), so that sums
+  taken in a different order (threads, engines) rank the same.
 
 Each is scored 1..bins by its percentile rank among the buyers (ties share a score, so both
 engines give the same answer): ``score = min(bins, 1 + floor(percent_rank * bins))`` with
@@ -89,7 +90,8 @@ def rfm_query(orders: str, segments: str, *, as_of_day: int, bins: int) -> str:
     as_of = int(as_of_day)
     inputs = (
         f"SELECT customer_id, {as_of} - MAX(day) AS recency_days, COUNT(*) AS frequency, "
-        f"SUM(revenue) AS monetary FROM {orders} WHERE day <= {as_of} GROUP BY customer_id"
+        f"ROUND(SUM(revenue), 4) AS monetary FROM {orders} WHERE day <= {as_of} "
+        "GROUP BY customer_id"
     )
     scored = (
         "SELECT i.customer_id, i.recency_days, i.frequency, i.monetary, "
