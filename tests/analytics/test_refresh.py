@@ -13,6 +13,7 @@ from clientbook.config import Settings
 from clientbook.store.db import session_scope
 from clientbook.store.models.parties import Customer
 from clientbook.store.models.value import LifecycleChange, Score
+from clientbook.store.segments import preview_ids
 from clientbook.store.value import latest_run
 from tests.analytics.factory import AS_OF, populate
 
@@ -59,3 +60,29 @@ def test_a_later_run_records_only_the_changes(database_url: str) -> None:
     assert len(later) == report.changes
     assert all(c.from_stage != c.to_stage for c in later)
     assert {c.to_stage for c in later} <= {"lapsing", "inactive"}
+
+
+def test_segments_ask_who_changed_stage_and_when(database_url: str) -> None:
+    populate(database_url, customers=120)
+    settings = Settings(database_url=database_url)
+    analyse(settings, as_of=AS_OF)
+    later = date(2026, 6, 30)
+    analyse(settings, as_of=later)
+    with session_scope(database_url, write=False) as session:
+        changes = session.scalars(
+            select(LifecycleChange).where(LifecycleChange.changed_on == later)
+        ).all()
+        lapsed = {c.customer_id for c in changes if c.to_stage == "inactive"}
+        from_loyal = {c.customer_id for c in changes if c.from_stage == "loyal"}
+    assert lapsed and from_loyal
+    became_inactive = {
+        "all": [
+            {"field": "lifecycle_stage", "op": "eq", "value": "inactive"},
+            {"field": "lifecycle_stage_since", "op": "gte", "value": later.isoformat()},
+        ]
+    }
+    assert set(preview_ids(database_url, became_inactive)) == lapsed
+    since_a_week = {"field": "lifecycle_stage_since", "op": "gte", "value": "2026-06-23"}
+    assert set(preview_ids(database_url, since_a_week)) == {c.customer_id for c in changes}
+    was_loyal = {"field": "previous_lifecycle_stage", "op": "eq", "value": "loyal"}
+    assert set(preview_ids(database_url, was_loyal)) == from_loyal

@@ -148,12 +148,12 @@ class _Compiler:
     def instant(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, dict):
             moment = self.now - timedelta(days=int(value["days_ago"]))
-            return moment.date() if spec.name == "birth_date" else moment
+            return moment.date() if spec.calendar else moment
         if isinstance(value, str):
             try:
                 parsed = date.fromisoformat(value) if len(value) == 10 else None
                 if parsed is not None:
-                    if spec.name == "birth_date":
+                    if spec.calendar:
                         return parsed
                     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC)
                 moment = datetime.fromisoformat(value)

@@ -18,19 +18,24 @@ from clientbook.store.models.commerce import Order
 from clientbook.store.models.contacts import Case, Interaction, Preference
 from clientbook.store.models.needs import CustomerNeeds
 from clientbook.store.models.parties import Account, AccountMember, Customer
+from clientbook.store.models.value import LifecycleChange
 
 Kind = Literal["string", "number", "date", "boolean", "age"]
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A field: its name, value kind, group (traits, demographics, ...) and SQL expression."""
+    """A field: its name, value kind, group (traits, demographics, ...) and SQL expression.
+
+    ``calendar`` marks a date field that holds days, not instants (compared as dates).
+    """
 
     name: str
     kind: Kind
     group: str
     description: str
     expression: Callable[[], ColumnElement[Any]]
+    calendar: bool = False
 
 
 _FIELDS: dict[str, FieldSpec] = {}
@@ -72,6 +77,15 @@ def _observed(key: str) -> Callable[[], ColumnElement[Any]]:
     )
 
 
+def _latest_change(column: Any) -> Callable[[], ColumnElement[Any]]:
+    return _scalar(
+        select(column)
+        .where(LifecycleChange.customer_id == Customer.id)
+        .order_by(LifecycleChange.changed_on.desc(), LifecycleChange.id.desc())
+        .limit(1)
+    )
+
+
 def _builtin() -> None:
     for name, kind, desc in (
         ("first_name", "string", "first name"),
@@ -91,7 +105,24 @@ def _builtin() -> None:
         )
         if name in ("lifecycle_stage",):
             group = "value"
-        register_field(FieldSpec(name, kind, group, desc, _column(getattr(Customer, name))))  # type: ignore[arg-type]
+        expression = _column(getattr(Customer, name))
+        register_field(FieldSpec(name, kind, group, desc, expression, name == "birth_date"))  # type: ignore[arg-type]
+    for name, kind, column, desc in (
+        (
+            "lifecycle_stage_since",
+            "date",
+            LifecycleChange.changed_on,
+            "day the customer entered the current lifecycle stage",
+        ),
+        (
+            "previous_lifecycle_stage",
+            "string",
+            LifecycleChange.from_stage,
+            "lifecycle stage before the current one",
+        ),
+    ):
+        latest = _latest_change(column)
+        register_field(FieldSpec(name, kind, "value", desc, latest, kind == "date"))  # type: ignore[arg-type]
     register_field(FieldSpec("id", "number", "traits", "customer id", _column(Customer.id)))
     register_field(
         FieldSpec(
