@@ -112,6 +112,15 @@ class Settings(BaseSettings):
         description="Default engine of `value analyse` and of Splink in `identity resolve`: "
         "duckdb or spark.",
     )
+    spark_master: str = Field(
+        "local[2]",
+        description="Where `--engine spark` runs: local[N] on this machine, or a cluster's "
+        "master URL (spark://host:7077, yarn, k8s://...).",
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description='More Spark settings, a JSON object: {"spark.executor.memory": "8g", ...}.',
+    )
     import_batch_size: int = Field(50_000, description="Rows written per batch by the importers.")
     identity_placeholders: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PLACEHOLDERS),

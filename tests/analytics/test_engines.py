@@ -58,3 +58,10 @@ def test_samples_are_the_same_for_the_same_seed(spark: Any) -> None:
         every = engine.sample("cb_people", "customer_id", 5_000, seed=1)
         assert every.num_rows == 2_000, engine.name
         engine.close()
+
+
+@pytest.mark.spark
+def test_spark_runs_where_the_settings_say(spark: Any) -> None:
+    # the session of the tests was built by spark_session() from the default settings
+    assert spark.sparkContext.master == Settings().spark_master == "local[2]"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"

@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from clientbook.config import get_settings
 from clientbook.errors import UsageError
 
 BatchFunction = Callable[[pa.RecordBatch], pa.RecordBatch]
@@ -178,7 +179,8 @@ def _ddl(schema: pa.Schema) -> str:
 
 
 def spark_session() -> Any:
-    """The process's Spark session (local mode, Arrow transfer on), created on first use."""
+    """The process's Spark session (Arrow transfer on), created on first use: local mode, or
+    the cluster of ``spark_master``, with ``spark_conf`` over the defaults below."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -193,8 +195,9 @@ def spark_session() -> Any:
     # Splink ships for this Spark version, on the class path from the start
     from splink.backends.spark import similarity_jar_location
 
-    return (
-        SparkSession.builder.master("local[2]")
+    settings = get_settings()
+    builder = (
+        SparkSession.builder.master(settings.spark_master)
         .appName("clientbook")
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -203,8 +206,10 @@ def spark_session() -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    for key, value in settings.spark_conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def get_engine(name: str) -> Engine:
