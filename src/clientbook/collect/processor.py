@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clientbook.collect import records
+from clientbook.collect.chunk import Chunk
 from clientbook.config import Settings
 from clientbook.identity.graph import resolve
 from clientbook.identity.policy import Policy
@@ -37,7 +38,13 @@ from clientbook.store.activity import (
     user_id_known,
 )
 from clientbook.store.db import session_scope, wait_for_foreground_writers, writers_waiting
-from clientbook.store.events import StoredEvent, claim_event, mark_processed, pending_events
+from clientbook.store.events import (
+    StoredEvent,
+    claim_event,
+    mark_processed,
+    mark_processed_many,
+    pending_events,
+)
 
 log = logging.getLogger(__name__)
 #: A chunk of the processor commits after this many seconds even if nobody waits.
@@ -52,9 +59,21 @@ class ProcessReport:
     failed: int
 
 
-def apply_event(session: Session, event: StoredEvent, policy: Policy) -> int:
-    """Write what one event means; return the customer it belongs to."""
+def apply_event(
+    session: Session, event: StoredEvent, policy: Policy, chunk: Chunk | None = None
+) -> int:
+    """Write what one event means; return the customer it belongs to.
+
+    With a ``chunk`` that :meth:`~Chunk.prepare` d the event, its customer comes from the chunk
+    and its contact is kept there, to be inserted with the others.
+    """
     payload = event.payload
+    known = chunk.known_customer(event.id) if chunk is not None else None
+    if chunk is not None and known is not None:
+        contact = records.interaction(payload, event.source, known, event.timestamp)
+        if contact is not None:
+            chunk.add(event.id, contact)
+        return known
     pairs = records.identifiers(payload)
     if payload.get("type") == "alias":
         previous = str(payload["previousId"])
@@ -92,48 +111,72 @@ def process_pending(settings: Settings, limit: int | None = None) -> ProcessRepo
     no other writer (the collector, in this process or another) waits, and ends after the event
     at hand as soon as one does, or when it has taken :data:`CHUNK_SECONDS`. Each event is
     claimed (marked done if still pending) in the transaction that applies it, so it is applied
-    once even if two processors run.
+    once even if two processors run. Within a transaction, a :class:`Chunk` resolves the events
+    of known customers together and inserts their contacts together.
     """
     limit = limit or settings.collect_process_batch
     url = settings.database_url
     policy = Policy.from_settings(settings)
     if not url.startswith("sqlite"):
-        done = failed = 0
+        done = 0
         deadline = time.monotonic() + CHUNK_SECONDS
         with session_scope(url) as session:
-            for event in pending_events(session, limit):
-                error = _apply_isolated(session, event, policy)
-                failed += error is not None
+            events = pending_events(session, limit)
+            chunk = Chunk(policy, events)
+            failures = chunk.failures
+            for event in events:
                 done += 1
-                mark_processed(session, event.id, error)
+                error = _apply_isolated(session, event, policy, chunk)
+                if error is not None:
+                    failures.append((event.id, error))
                 if time.monotonic() > deadline:
                     break  # commit what is done; the rest is picked up by the next chunk
-        return ProcessReport(processed=done, failed=failed)
+            chunk.flush(session)
+            mark_processed_many(session, [e.id for e in events[:done]])
+            for event_id, error in failures:
+                mark_processed(session, event_id, error)
+        return ProcessReport(processed=done, failed=len(failures))
     with session_scope(url, write=False) as session:
         events = pending_events(session, limit)
     done = failed = 0
+    chunk = Chunk(policy, events)
     while done < len(events):
         wait_for_foreground_writers(url)
         deadline = time.monotonic() + CHUNK_SECONDS
         with session_scope(url, background=True) as session:
+            chunk.reset()
             while done < len(events):
                 event = events[done]
                 done += 1
                 if not claim_event(session, event.id):
                     continue  # another processor applied it meanwhile
-                error = _apply_isolated(session, event, policy)
+                error = _apply_isolated(session, event, policy, chunk)
                 if error is not None:
                     failed += 1
                     mark_processed(session, event.id, error)
                 if writers_waiting(url) or time.monotonic() > deadline:
                     break
+            chunk.flush(session)
+            for event_id, error in chunk.failures:
+                mark_processed(session, event_id, error)
+            failed += len(chunk.failures)
+            chunk.failures.clear()
     return ProcessReport(processed=done, failed=failed)
 
 
-def _apply_isolated(session: Session, event: StoredEvent, policy: Policy) -> str | None:
+def _apply_isolated(
+    session: Session, event: StoredEvent, policy: Policy, chunk: Chunk
+) -> str | None:
     try:
+        if chunk.prepare(session, event):
+            # its customer is known and its contact kept for later: nothing is written now, so
+            # a failure leaves nothing to undo
+            apply_event(session, event, policy, chunk)
+            return None
+        chunk.flush(session)  # rows keep the order of the events
         with session.begin_nested():
-            apply_event(session, event, policy)
+            customer_id = apply_event(session, event, policy, chunk)
+        chunk.learn(event, customer_id)
     except OperationalError:
         raise  # the store itself failed: leave every event pending
     except Exception as exc:  # a bad event must not hold back the others

@@ -242,6 +242,16 @@ def mark_processed(session: Session, event_id: int, error: str | None = None) ->
     )
 
 
+def mark_processed_many(session: Session, event_ids: Sequence[int]) -> None:
+    """Record that the processor is done with these events, without error."""
+    for n in range(0, len(event_ids), 1000):
+        session.connection().execute(
+            update(Event.__table__)  # type: ignore[arg-type]
+            .where(Event.id.in_(event_ids[n : n + 1000]))
+            .values(processed_at=utcnow(), error=None)
+        )
+
+
 def event_counts(url: str) -> dict[str, int]:
     """How many events are stored, waiting to be processed, and failed."""
     with session_scope(url, write=False) as session:

@@ -1,0 +1,170 @@
+"""What the event processor knows within one transaction: who holds the identifiers, and the
+contacts not yet written.
+
+Most events come from a visitor or customer already known (a page view, a tracked action) and
+need nothing of identity resolution but "which customer holds these identifiers". A
+:class:`Chunk` answers that for every such event of a transaction from two queries (the
+identifiers of all its events, then the state of their holders: merged or not, locked ``FOR
+SHARE`` on PostgreSQL as :func:`~clientbook.identity.graph.resolve` locks them), and collects their
+contacts to insert them together. The answer is exactly the one ``resolve`` would give (its own
+fast path, for events without traits): one customer, not merged away, holds every value.
+
+Every other event (identify, alias, group, an order, a new visitor, a value held by several
+customers) goes through ``resolve`` as before, after the contacts collected so far are written,
+so that rows keep the order of the events. What it changes is then forgotten (everything, when
+it may have merged customers), and read again when a later event needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from clientbook.collect import records
+from clientbook.identity.locks import lock_parties
+from clientbook.identity.policy import Policy
+from clientbook.store.activity import InteractionIn, interaction_row, interaction_statement
+from clientbook.store.events import StoredEvent
+from clientbook.store.models.parties import Identifier
+
+log = logging.getLogger(__name__)
+
+Value = tuple[str, str]
+#: Event types whose only write is a contact (an ``Order Completed`` track also writes an order).
+CONTACT_ONLY = ("page", "screen", "track")
+#: Values looked up per query (two bound parameters each).
+LOOKUP_SIZE = 400
+
+
+def contact_only(payload: dict[str, Any]) -> bool:
+    """True when the event writes nothing but a contact once its customer is known."""
+    kind = payload.get("type")
+    return kind in CONTACT_ONLY and not (
+        kind == "track" and payload.get("event") == "Order Completed"
+    )
+
+
+class Chunk:
+    """The identity cache and the pending contacts of one processor transaction."""
+
+    def __init__(self, policy: Policy, events: Sequence[StoredEvent]) -> None:
+        self.policy = policy
+        self.events = list(events)
+        self._position = {e.id: n for n, e in enumerate(self.events)}
+        self._values: dict[int, list[Value] | None] = {}
+        self._held: dict[Value, set[int]] = {}
+        self._merged: dict[int, int | None] = {}
+        self._known: dict[int, int] = {}
+        self._contacts: list[tuple[int, dict[str, Any]]] = []
+        #: (event id, error) of contacts that could not be written when flushed.
+        self.failures: list[tuple[int, str]] = []
+
+    def reset(self) -> None:
+        """Forget what was read: a new transaction starts (others may have written meanwhile)."""
+        self._held.clear()
+        self._merged.clear()
+        self._known.clear()
+
+    def values(self, event: StoredEvent) -> list[Value] | None:
+        """The cleaned identifiers of a contact-only event (None for any other event)."""
+        if event.id not in self._values:
+            payload = event.payload
+            found = None
+            if contact_only(payload):
+                found = self.policy.clean(records.identifiers(payload), self.policy.region)
+            self._values[event.id] = found
+        return self._values[event.id]
+
+    def prepare(self, session: Session, event: StoredEvent) -> bool:
+        """True when the event's customer is known here and it writes nothing but a contact."""
+        values = self.values(event)
+        if not values:
+            return False
+        if any(tv not in self._held for tv in values):
+            self._read(session, event)
+        owners = {c for tv in values for c in self._held[tv]}
+        if len(owners) != 1 or any(not self._held[tv] for tv in values):
+            return False
+        (owner,) = owners
+        if owner not in self._merged or self._merged[owner] is not None:
+            return False
+        self._known[event.id] = owner
+        return True
+
+    def known_customer(self, event_id: int) -> int | None:
+        """The customer :meth:`prepare` found for this event, once."""
+        return self._known.pop(event_id, None)
+
+    def _read(self, session: Session, event: StoredEvent) -> None:
+        """Read the holders of this event's values and of the events after it, and their state."""
+        start = self._position.get(event.id, 0)
+        wanted: dict[Value, None] = {}
+        for later in self.events[start:]:
+            for tv in self.values(later) or ():
+                if tv not in self._held:
+                    wanted[tv] = None
+        missing = list(wanted)
+        for n in range(0, len(missing), LOOKUP_SIZE):
+            part = missing[n : n + LOOKUP_SIZE]
+            for tv in part:
+                self._held[tv] = set()
+            rows = session.connection().execute(
+                select(Identifier.type, Identifier.value, Identifier.customer_id).where(
+                    tuple_(Identifier.type, Identifier.value).in_(part)
+                )
+            )
+            for t, v, c in rows:
+                self._held[(t, v)].add(c)
+        owners = {c for tv in missing for c in self._held[tv]} - set(self._merged)
+        if owners:
+            # FOR SHARE on PostgreSQL: a concurrent merge of these customers waits for our commit
+            self._merged.update(lock_parties(session, owners, exclusive=False))
+
+    def learn(self, event: StoredEvent, customer_id: int) -> None:
+        """After ``resolve`` placed an event with ``customer_id``: keep what is certain."""
+        payload = event.payload
+        values = None
+        if payload.get("type") != "alias":
+            values = self.policy.clean(records.identifiers(payload), self.policy.region)
+        if values and all(self._held.get(tv, {0}) <= {customer_id} for tv in values):
+            # nobody else held them: no merge, and now the customer holds every one
+            for tv in values:
+                self._held[tv] = {customer_id}
+            self._merged.setdefault(customer_id, None)
+            return
+        self.reset()  # it may have merged customers: read again when needed
+
+    def add(self, event_id: int, contact: InteractionIn) -> None:
+        """Keep a contact to insert with the others at :meth:`flush`."""
+        self._contacts.append((event_id, interaction_row(contact)))
+
+    def flush(self, session: Session) -> None:
+        """Insert the contacts kept; one that cannot be written is recorded in :attr:`failures`."""
+        if not self._contacts:
+            return
+        rows, self._contacts = self._contacts, []
+        dialect = session.get_bind().dialect.name
+        statement = interaction_statement(dialect)
+        connection = session.connection()
+        try:
+            with session.begin_nested():
+                connection.execute(statement, [row for _, row in rows])
+            return
+        except OperationalError:
+            raise
+        except Exception:  # one of them is bad: find it, write the others
+            pass
+        for event_id, row in rows:
+            try:
+                with session.begin_nested():
+                    connection.execute(statement, [row])
+            except OperationalError:
+                raise
+            except Exception as exc:
+                log.warning("event %s could not be processed: %s", event_id, exc)
+                self.failures.append((event_id, f"{type(exc).__name__}: {exc}"))
