@@ -271,3 +271,29 @@ def test_a_chunk_that_fails_leaves_its_events_pending(
     monkeypatch.setattr(processor, "apply_event", real)
     assert process_all(collector.settings).processed >= 2  # what was not committed is redone
     assert sorted(r.type for r in interactions(url)) == ["Crashed"] * 3
+
+
+def test_a_transaction_cut_short_gives_back_the_events_it_did_not_apply(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = collector.settings.database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("on PostgreSQL a chunk is one transaction, its events locked")
+    for n in range(3):
+        collector.post("/v1/track", {"userId": f"s-{n}", "event": "Short", "messageId": f"s{n}"})
+    pending: list[int] = []
+
+    def waiting_for(_url: str) -> None:
+        with session_scope(url, write=False) as session:
+            pending.append(
+                session.scalar(select(func.count()).where(Event.processed_at.is_(None))) or 0
+            )
+
+    # a writer always waits: each transaction applies one event and gives the others back
+    monkeypatch.setattr(processor, "writers_waiting", lambda _url: 1)
+    monkeypatch.setattr(processor, "wait_for_foreground_writers", waiting_for)
+    assert process_all(collector.settings).processed == 3
+    assert pending == [3, 2, 1]
+    assert sorted(r.type for r in interactions(url)) == ["Short"] * 3
+    with session_scope(url, write=False) as session:
+        assert session.scalar(select(func.count()).where(Event.processed_at.is_(None))) == 0

@@ -71,33 +71,40 @@ class Chunk:
         self._known.clear()
 
     def values(self, event: StoredEvent) -> list[Value] | None:
-        """The cleaned identifiers of a contact-only event (None for any other event)."""
+        """The cleaned identifiers of an event (None for an alias, whose pairs need a query)."""
         if event.id not in self._values:
             payload = event.payload
             found = None
-            if contact_only(payload):
+            if payload.get("type") != "alias":
                 found = self.policy.clean(records.identifiers(payload), self.policy.region)
             self._values[event.id] = found
         return self._values[event.id]
 
-    def prepare(self, session: Session, event: StoredEvent) -> bool:
-        """True when the event's customer is known here and it writes nothing but a contact."""
+    def resolve(self, session: Session, event: StoredEvent) -> int | None:
+        """The event's customer when it is known here, as ``resolve`` would find it.
+
+        That is for events without traits (an identify with traits always goes through
+        ``resolve``): one customer, not merged away, holds every value.
+        """
         values = self.values(event)
         if not values:
-            return False
+            return None
+        payload = event.payload
+        if payload.get("type") == "identify" and records.customer_traits(payload):
+            return None
         if any(tv not in self._held for tv in values):
             self._read(session, event)
         owners = {c for tv in values for c in self._held[tv]}
         if len(owners) != 1 or any(not self._held[tv] for tv in values):
-            return False
+            return None
         (owner,) = owners
         if owner not in self._merged or self._merged[owner] is not None:
-            return False
+            return None
         self._known[event.id] = owner
-        return True
+        return owner
 
     def known_customer(self, event_id: int) -> int | None:
-        """The customer :meth:`prepare` found for this event, once."""
+        """The customer :meth:`resolve` found for this event, once."""
         return self._known.pop(event_id, None)
 
     def _read(self, session: Session, event: StoredEvent) -> None:
@@ -127,10 +134,7 @@ class Chunk:
 
     def learn(self, event: StoredEvent, customer_id: int) -> None:
         """After ``resolve`` placed an event with ``customer_id``: keep what is certain."""
-        payload = event.payload
-        values = None
-        if payload.get("type") != "alias":
-            values = self.policy.clean(records.identifiers(payload), self.policy.region)
+        values = self.values(event)
         if values and all(self._held.get(tv, {0}) <= {customer_id} for tv in values):
             # nobody else held them: no merge, and now the customer holds every one
             for tv in values:

@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from clientbook.collect import records
-from clientbook.collect.chunk import Chunk
+from clientbook.collect.chunk import Chunk, contact_only
 from clientbook.config import Settings
 from clientbook.identity.graph import resolve
 from clientbook.identity.policy import Policy
@@ -40,10 +40,11 @@ from clientbook.store.activity import (
 from clientbook.store.db import session_scope, wait_for_foreground_writers, writers_waiting
 from clientbook.store.events import (
     StoredEvent,
-    claim_event,
+    claim_events,
     mark_processed,
     mark_processed_many,
     pending_events,
+    release_events,
 )
 
 log = logging.getLogger(__name__)
@@ -64,33 +65,33 @@ def apply_event(
 ) -> int:
     """Write what one event means; return the customer it belongs to.
 
-    With a ``chunk`` that :meth:`~Chunk.prepare` d the event, its customer comes from the chunk
-    and its contact is kept there, to be inserted with the others.
+    When the ``chunk`` already knows the customer (:meth:`Chunk.resolve`), identity resolution
+    is skipped, and a contact-only event's contact is kept in the chunk, to be inserted with
+    the others.
     """
     payload = event.payload
     known = chunk.known_customer(event.id) if chunk is not None else None
-    if chunk is not None and known is not None:
-        contact = records.interaction(payload, event.source, known, event.timestamp)
-        if contact is not None:
-            chunk.add(event.id, contact)
-        return known
-    pairs = records.identifiers(payload)
-    if payload.get("type") == "alias":
-        previous = str(payload["previousId"])
-        # previousId is the earlier identity: a cookie id unless it is a known user id
-        known_user = previous != payload.get("anonymousId") and user_id_known(session, previous)
-        pairs.append(("user_id" if known_user else "anonymous_id", previous))
-    traits = records.customer_traits(payload) if payload.get("type") == "identify" else None
-    customer_id = resolve(
-        session,
-        pairs,
-        source=event.source,
-        region=policy.region,
-        traits=traits,
-        policy=policy,
-    )
+    customer_id = known
+    if customer_id is None:
+        pairs = records.identifiers(payload)
+        if payload.get("type") == "alias":
+            previous = str(payload["previousId"])
+            # previousId is the earlier identity: a cookie id unless it is a known user id
+            known_user = previous != payload.get("anonymousId") and user_id_known(session, previous)
+            pairs.append(("user_id" if known_user else "anonymous_id", previous))
+        traits = records.customer_traits(payload) if payload.get("type") == "identify" else None
+        customer_id = resolve(
+            session,
+            pairs,
+            source=event.source,
+            region=policy.region,
+            traits=traits,
+            policy=policy,
+        )
     contact = records.interaction(payload, event.source, customer_id, event.timestamp)
-    if contact is not None:
+    if contact is not None and chunk is not None and known is not None and contact_only(payload):
+        chunk.add(event.id, contact)
+    elif contact is not None:
         add_interaction(session, contact)
     purchase = records.order(payload, event.source, customer_id, event.timestamp)
     if purchase is not None:
@@ -145,10 +146,12 @@ def process_pending(settings: Settings, limit: int | None = None) -> ProcessRepo
         deadline = time.monotonic() + CHUNK_SECONDS
         with session_scope(url, background=True) as session:
             chunk.reset()
+            # claimed (marked done) together; those not reached are given back before commit
+            claimed = claim_events(session, [e.id for e in events[done:]])
             while done < len(events):
                 event = events[done]
                 done += 1
-                if not claim_event(session, event.id):
+                if event.id not in claimed:
                     continue  # another processor applied it meanwhile
                 error = _apply_isolated(session, event, policy, chunk)
                 if error is not None:
@@ -156,6 +159,7 @@ def process_pending(settings: Settings, limit: int | None = None) -> ProcessRepo
                     mark_processed(session, event.id, error)
                 if writers_waiting(url) or time.monotonic() > deadline:
                     break
+            release_events(session, [e.id for e in events[done:] if e.id in claimed])
             chunk.flush(session)
             for event_id, error in chunk.failures:
                 mark_processed(session, event_id, error)
@@ -168,15 +172,17 @@ def _apply_isolated(
     session: Session, event: StoredEvent, policy: Policy, chunk: Chunk
 ) -> str | None:
     try:
-        if chunk.prepare(session, event):
-            # its customer is known and its contact kept for later: nothing is written now, so
-            # a failure leaves nothing to undo
+        known = chunk.resolve(session, event)
+        if known is not None and contact_only(event.payload):
+            # its contact is kept for later: nothing is written now, so a failure leaves
+            # nothing to undo
             apply_event(session, event, policy, chunk)
             return None
         chunk.flush(session)  # rows keep the order of the events
         with session.begin_nested():
             customer_id = apply_event(session, event, policy, chunk)
-        chunk.learn(event, customer_id)
+        if known is None:
+            chunk.learn(event, customer_id)
     except OperationalError:
         raise  # the store itself failed: leave every event pending
     except Exception as exc:  # a bad event must not hold back the others
