@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,8 @@ from clientbook.collect import processor
 from clientbook.collect.processor import process_all
 from clientbook.errors import StoreUnavailable
 from clientbook.store.customer360 import customer_360
-from clientbook.store.db import session_scope
+from clientbook.store.db import connection_scope, session_scope
+from clientbook.store.events import ROW_COLUMNS, append_events, key_owner
 from clientbook.store.models.commerce import Order, OrderLine, Product
 from clientbook.store.models.contacts import Interaction
 from clientbook.store.models.events import Event
@@ -297,3 +299,22 @@ def test_a_transaction_cut_short_gives_back_the_events_it_did_not_apply(
     assert sorted(r.type for r in interactions(url)) == ["Short"] * 3
     with session_scope(url, write=False) as session:
         assert session.scalar(select(func.count()).where(Event.processed_at.is_(None))) == 0
+
+
+def test_a_bad_event_later_in_the_chunk_fails_alone(collector: Collector) -> None:
+    url = collector.settings.database_url
+    collector.post("/v1/track", {"userId": "ok-1", "event": "First", "messageId": "ok1"})
+    collector.post("/v1/track", {"userId": "ok-1", "event": "Second", "messageId": "ok2"})
+    now = datetime.now(UTC)
+    bad = {"type": "identify", "userId": "ok-1", "messageId": "bad1", "traits": ["not", "a", "map"]}
+    row = {c: None for c in ROW_COLUMNS} | {"message_id": "bad1", "type": "identify"}
+    row |= {"user_id": "ok-1", "timestamp": now, "received_at": now, "payload": bad}
+    with connection_scope(url) as connection:
+        append_events(connection, key_owner(connection, collector.key), [row])
+    collector.post("/v1/track", {"userId": "ok-1", "event": "Third", "messageId": "ok3"})
+    report = process_all(collector.settings)
+    assert (report.processed, report.failed) == (4, 1)
+    assert [r.type for r in interactions(url)] == ["First", "Second", "Third"]
+    with session_scope(url, write=False) as session:
+        errors = session.scalars(select(Event.error).order_by(Event.id)).all()
+    assert [e is not None for e in errors] == [False, False, True, False]

@@ -1,18 +1,20 @@
 """What the event processor knows within one transaction: who holds the identifiers, and the
 contacts not yet written.
 
-Most events come from a visitor or customer already known (a page view, a tracked action) and
-need nothing of identity resolution but "which customer holds these identifiers". A
-:class:`Chunk` answers that for every such event of a transaction from two queries (the
-identifiers of all its events, then the state of their holders: merged or not, locked ``FOR
-SHARE`` on PostgreSQL as :func:`~clientbook.identity.graph.resolve` locks them), and collects their
-contacts to insert them together. The answer is exactly the one ``resolve`` would give (its own
-fast path, for events without traits): one customer, not merged away, holds every value.
+Most events come from a visitor or customer already known (a page view, a tracked action, an
+order) and need nothing of identity resolution but "which customer holds these identifiers". A
+:class:`Chunk` answers that for every event of a transaction from two queries (the identifiers
+of all its events, then the state of their holders: merged or not, locked ``FOR SHARE`` on
+PostgreSQL as :func:`~clientbook.identity.graph.resolve` locks them). The answer is exactly the
+one ``resolve`` gives by its own fast path (events without traits): one customer, not merged
+away, holds every value. The contacts of events that write nothing else are kept and inserted
+together, without a savepoint each.
 
-Every other event (identify, alias, group, an order, a new visitor, a value held by several
-customers) goes through ``resolve`` as before, after the contacts collected so far are written,
-so that rows keep the order of the events. What it changes is then forgotten (everything, when
-it may have merged customers), and read again when a later event needs it.
+Every other event (identify with traits, alias, a new visitor, a value held by several
+customers) goes through ``resolve`` as before, after the contacts kept so far are written, so
+that rows keep the order of the events. What it did is then known when certain (nobody else held
+its values: now its customer holds them all); otherwise everything is forgotten (it may have
+merged customers) and read again when a later event needs it.
 """
 
 from __future__ import annotations
@@ -110,11 +112,14 @@ class Chunk:
     def _read(self, session: Session, event: StoredEvent) -> None:
         """Read the holders of this event's values and of the events after it, and their state."""
         start = self._position.get(event.id, 0)
-        wanted: dict[Value, None] = {}
-        for later in self.events[start:]:
-            for tv in self.values(later) or ():
-                if tv not in self._held:
-                    wanted[tv] = None
+        wanted: dict[Value, None] = dict.fromkeys(self.values(event) or ())
+        for later in self.events[start + 1 :]:
+            try:
+                ahead = self.values(later) or ()
+            except Exception:  # a bad event fails at its own turn, not at this one
+                continue
+            wanted.update((tv, None) for tv in ahead)
+        wanted = {tv: None for tv in wanted if tv not in self._held}
         missing = list(wanted)
         for n in range(0, len(missing), LOOKUP_SIZE):
             part = missing[n : n + LOOKUP_SIZE]
