@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime
 
@@ -10,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from clientbook.collect import processor
+from clientbook.collect.chunk import Chunk
 from clientbook.collect.processor import process_all
 from clientbook.errors import StoreUnavailable
+from clientbook.store.activity import InteractionIn
 from clientbook.store.customer360 import customer_360
 from clientbook.store.db import connection_scope, session_scope
 from clientbook.store.events import ROW_COLUMNS, append_events, key_owner
@@ -318,3 +321,29 @@ def test_a_bad_event_later_in_the_chunk_fails_alone(collector: Collector) -> Non
     with session_scope(url, write=False) as session:
         errors = session.scalars(select(Event.error).order_by(Event.id)).all()
     assert [e is not None for e in errors] == [False, False, True, False]
+
+
+def test_a_contact_that_cannot_be_inserted_fails_its_event_alone(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = collector.settings.database_url
+    collector.post("/v1/track", {"userId": "k-1", "event": "One", "messageId": "k1"})
+    process_all(collector.settings)  # the customer is known from now on
+    for n in (2, 3, 4):
+        collector.post("/v1/track", {"userId": "k-1", "event": f"E{n}", "messageId": f"k{n}"})
+    real_add = Chunk.add
+
+    def add(chunk: Chunk, event_id: int, contact: InteractionIn) -> None:
+        if contact.interaction_id == "k3":  # a row the store refuses: no such customer
+            contact = dataclasses.replace(contact, customer_id=10**9)
+        real_add(chunk, event_id, contact)
+
+    monkeypatch.setattr(Chunk, "add", add)
+    report = process_all(collector.settings)
+    assert (report.processed, report.failed) == (3, 1)
+    assert [r.type for r in interactions(url)] == ["One", "E2", "E4"]
+    with session_scope(url, write=False) as session:
+        errors = session.scalars(select(Event.error).order_by(Event.id)).all()
+        pending = session.scalar(select(func.count()).where(Event.processed_at.is_(None)))
+    assert [e is not None for e in errors] == [False, False, True, False]
+    assert "IntegrityError" in (errors[2] or "") and pending == 0

@@ -159,10 +159,10 @@ class Chunk:
         rows, self._contacts = self._contacts, []
         dialect = session.get_bind().dialect.name
         statement = interaction_statement(dialect)
-        connection = session.connection()
         try:
+            # the savepoint is emitted when the session's connection is asked for inside it
             with session.begin_nested():
-                connection.execute(statement, [row for _, row in rows])
+                session.connection().execute(statement, [row for _, row in rows])
             return
         except OperationalError:
             raise
@@ -171,7 +171,7 @@ class Chunk:
         for event_id, row in rows:
             try:
                 with session.begin_nested():
-                    connection.execute(statement, [row])
+                    session.connection().execute(statement, row)
             except OperationalError:
                 raise
             except Exception as exc:

@@ -2,11 +2,14 @@
 
 The collector answers as soon as the raw event is committed; this processor then reads the
 events not yet processed, oldest first, and for each one resolves the customer (through
-:func:`clientbook.identity.graph.resolve`) and writes what the event means, in one transaction
-per chunk, together with the mark that the event is done: an event is applied once, and a crash
-loses nothing, since what was not committed stays pending for the next run. Each event runs in a
-savepoint: an event that cannot be applied is marked with its error and does not hold back the
-others. On PostgreSQL several processors share the queue (``FOR UPDATE SKIP LOCKED``).
+:func:`clientbook.identity.graph.resolve`, or, for a customer already known, through the
+transaction's :class:`~clientbook.collect.chunk.Chunk`) and writes what the event means, in one
+transaction per chunk, together with the mark that the event is done: an event is applied once,
+and a crash loses nothing, since what was not committed stays pending for the next run. Each
+event that writes runs in a savepoint (the contacts of known customers are inserted together,
+and one by one if that fails): an event that cannot be applied is marked with its error and
+does not hold back the others. On PostgreSQL several processors share the queue (``FOR UPDATE
+SKIP LOCKED``).
 
 :func:`run` is the long-running loop: `clientbook serve` starts it in a process of its own at a
 lower CPU priority (`clientbook events process --follow`), so that it neither shares the
