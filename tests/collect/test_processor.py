@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from clientbook.collect import processor
+from clientbook.collect.chunk import Chunk
 from clientbook.collect.processor import process_all
 from clientbook.errors import StoreUnavailable
+from clientbook.store.activity import InteractionIn
 from clientbook.store.customer360 import customer_360
-from clientbook.store.db import session_scope
+from clientbook.store.db import connection_scope, session_scope
+from clientbook.store.events import ROW_COLUMNS, append_events, key_owner
 from clientbook.store.models.commerce import Order, OrderLine, Product
 from clientbook.store.models.contacts import Interaction
 from clientbook.store.models.events import Event
@@ -271,3 +276,74 @@ def test_a_chunk_that_fails_leaves_its_events_pending(
     monkeypatch.setattr(processor, "apply_event", real)
     assert process_all(collector.settings).processed >= 2  # what was not committed is redone
     assert sorted(r.type for r in interactions(url)) == ["Crashed"] * 3
+
+
+def test_a_transaction_cut_short_gives_back_the_events_it_did_not_apply(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = collector.settings.database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("on PostgreSQL a chunk is one transaction, its events locked")
+    for n in range(3):
+        collector.post("/v1/track", {"userId": f"s-{n}", "event": "Short", "messageId": f"s{n}"})
+    pending: list[int] = []
+
+    def waiting_for(_url: str) -> None:
+        with session_scope(url, write=False) as session:
+            pending.append(
+                session.scalar(select(func.count()).where(Event.processed_at.is_(None))) or 0
+            )
+
+    # a writer always waits: each transaction applies one event and gives the others back
+    monkeypatch.setattr(processor, "writers_waiting", lambda _url: 1)
+    monkeypatch.setattr(processor, "wait_for_foreground_writers", waiting_for)
+    assert process_all(collector.settings).processed == 3
+    assert pending == [3, 2, 1]
+    assert sorted(r.type for r in interactions(url)) == ["Short"] * 3
+    with session_scope(url, write=False) as session:
+        assert session.scalar(select(func.count()).where(Event.processed_at.is_(None))) == 0
+
+
+def test_a_bad_event_later_in_the_chunk_fails_alone(collector: Collector) -> None:
+    url = collector.settings.database_url
+    collector.post("/v1/track", {"userId": "ok-1", "event": "First", "messageId": "ok1"})
+    collector.post("/v1/track", {"userId": "ok-1", "event": "Second", "messageId": "ok2"})
+    now = datetime.now(UTC)
+    bad = {"type": "identify", "userId": "ok-1", "messageId": "bad1", "traits": ["not", "a", "map"]}
+    row = {c: None for c in ROW_COLUMNS} | {"message_id": "bad1", "type": "identify"}
+    row |= {"user_id": "ok-1", "timestamp": now, "received_at": now, "payload": bad}
+    with connection_scope(url) as connection:
+        append_events(connection, key_owner(connection, collector.key), [row])
+    collector.post("/v1/track", {"userId": "ok-1", "event": "Third", "messageId": "ok3"})
+    report = process_all(collector.settings)
+    assert (report.processed, report.failed) == (4, 1)
+    assert [r.type for r in interactions(url)] == ["First", "Second", "Third"]
+    with session_scope(url, write=False) as session:
+        errors = session.scalars(select(Event.error).order_by(Event.id)).all()
+    assert [e is not None for e in errors] == [False, False, True, False]
+
+
+def test_a_contact_that_cannot_be_inserted_fails_its_event_alone(
+    collector: Collector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = collector.settings.database_url
+    collector.post("/v1/track", {"userId": "k-1", "event": "One", "messageId": "k1"})
+    process_all(collector.settings)  # the customer is known from now on
+    for n in (2, 3, 4):
+        collector.post("/v1/track", {"userId": "k-1", "event": f"E{n}", "messageId": f"k{n}"})
+    real_add = Chunk.add
+
+    def add(chunk: Chunk, event_id: int, contact: InteractionIn) -> None:
+        if contact.interaction_id == "k3":  # a row the store refuses: no such customer
+            contact = dataclasses.replace(contact, customer_id=10**9)
+        real_add(chunk, event_id, contact)
+
+    monkeypatch.setattr(Chunk, "add", add)
+    report = process_all(collector.settings)
+    assert (report.processed, report.failed) == (3, 1)
+    assert [r.type for r in interactions(url)] == ["One", "E2", "E4"]
+    with session_scope(url, write=False) as session:
+        errors = session.scalars(select(Event.error).order_by(Event.id)).all()
+        pending = session.scalar(select(func.count()).where(Event.processed_at.is_(None)))
+    assert [e is not None for e in errors] == [False, False, True, False]
+    assert "IntegrityError" in (errors[2] or "") and pending == 0

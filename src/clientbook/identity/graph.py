@@ -120,11 +120,17 @@ def _known_customer(session: Session, values: list[Value]) -> int | None:
 
 def _holders(session: Session, values: list[Value]) -> dict[Value, list[int]]:
     """For each value, the customers holding it, the latest claimant first."""
-    rows = session.execute(
-        select(Identifier.type, Identifier.value, Identifier.customer_id)
-        .where(tuple_(Identifier.type, Identifier.value).in_(values))
-        .order_by(Identifier.id.desc())
-    ).all()
+    # Core on the session's connection: these statements need nothing of the ORM, which would
+    # double their cost (resolve runs once per event)
+    rows = (
+        session.connection()
+        .execute(
+            select(Identifier.type, Identifier.value, Identifier.customer_id)
+            .where(tuple_(Identifier.type, Identifier.value).in_(values))
+            .order_by(Identifier.id.desc())
+        )
+        .all()
+    )
     held: dict[Value, list[int]] = defaultdict(list)
     for t, v, c in rows:
         if c not in held[(t, v)]:
@@ -154,9 +160,14 @@ def _resolve_locked(
     if plan.members:
         survivor = min(plan.members)
     else:
-        survivor = session.execute(
-            insert(Customer).returning(Customer.id), [{"traits": {}, "created_at": utcnow()}]
-        ).scalar_one()
+        customers = cast(Table, Customer.__table__)
+        survivor = (
+            session.connection()
+            .execute(
+                insert(customers).returning(customers.c.id), {"traits": {}, "created_at": utcnow()}
+            )
+            .scalar_one()
+        )
     merged = False
     for member in sorted(plan.members):
         if member != survivor:
@@ -192,7 +203,7 @@ def _plan(
     incoming = folded_name(traits.get("first_name"), traits.get("last_name"))
     joined: set[Name] = {incoming} if incoming[0] or incoming[1] else set()
     owned: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for c, t, v in session.execute(
+    for c, t, v in session.connection().execute(
         select(Identifier.customer_id, Identifier.type, Identifier.value).where(
             Identifier.customer_id.in_(candidates)
         )
@@ -262,8 +273,8 @@ def _attach(
             )
             missing.append((t, v))
     if missing:
-        session.execute(
-            insert(Identifier),
+        session.connection().execute(
+            insert(cast(Table, Identifier.__table__)),
             [
                 {"customer_id": survivor, "type": t, "value": v, "source": source[:100]}
                 | {"first_seen_at": now}

@@ -17,18 +17,22 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from clientbook.errors import UsageError
+from clientbook.identity.folding import (
+    fold,
+    fold_date,
+    fold_email,
+    fold_phone,
+    fold_postcode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,51 +44,6 @@ MIN_TRAINING_RECORDS = 500
 CONTRADICTION_M = 0.03
 #: m of a level that EM never saw among matches: rare for one person, not impossible
 UNSEEN_M = 1e-3
-_NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
-
-
-def fold(value: Any) -> str | None:
-    """Lower-case, accents and punctuation removed, spaces collapsed: for comparing names."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return _fold_text(str(value))
-
-
-@lru_cache(maxsize=1 << 18)
-def _fold_text(value: str) -> str | None:
-    # names, cities, streets and postcodes repeat: a batch folds each distinct value once
-    text = value
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = " ".join(_NOT_ALNUM.sub(" ", text.lower()).split())
-    return text or None
-
-
-def fold_postcode(value: Any) -> str | None:
-    """Upper-case, no spaces: ``sw1a 1aa`` and ``SW1A1AA`` compare equal."""
-    text = fold(value)
-    return text.replace(" ", "").upper() if text else None
-
-
-def fold_phone(value: Any) -> str | None:
-    """The last nine digits: the same number typed nationally or with a country prefix."""
-    digits = re.sub(r"\D", "", str(value)) if value is not None else ""
-    return digits[-9:] if len(digits) >= 7 else None
-
-
-def fold_date(value: Any) -> str | None:
-    """``YYYY-MM-DD`` when the value starts with a date, else None."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    match = re.match(r"(\d{4})-?(\d{2})-?(\d{2})", text)
-    return f"{match[1]}-{match[2]}-{match[3]}" if match else None
-
-
-def fold_email(value: Any) -> str | None:
-    text = str(value).strip().lower() if value is not None else ""
-    return text if "@" in text else None
 
 
 _FOLDERS = {

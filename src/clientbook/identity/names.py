@@ -18,7 +18,7 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clientbook.identity.matching import fold
+from clientbook.identity.folding import fold
 from clientbook.identity.merging import rows_with_ids
 from clientbook.store.models.parties import Customer
 

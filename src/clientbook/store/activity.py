@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -78,9 +79,9 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def add_interaction(session: Session, item: InteractionIn) -> None:
-    """Record a contact once per (source, interaction_id)."""
-    values = {
+def interaction_row(item: InteractionIn) -> dict[str, Any]:
+    """The ``interactions`` row of a contact, as :func:`interaction_statement` inserts it."""
+    return {
         "source": item.source,
         "interaction_id": item.interaction_id,
         "customer_id": item.customer_id,
@@ -91,11 +92,19 @@ def add_interaction(session: Session, item: InteractionIn) -> None:
         "subject": item.subject[:200] if item.subject else None,
         "properties": item.properties,
     }
-    session.execute(
-        _insert(session)(Interaction)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "interaction_id"])
-    )
+
+
+@cache
+def interaction_statement(dialect: str) -> Any:
+    """The insert of contacts, once per (source, interaction_id); built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Interaction).on_conflict_do_nothing(index_elements=["source", "interaction_id"])
+
+
+def add_interaction(session: Session, item: InteractionIn) -> None:
+    """Record a contact once per (source, interaction_id)."""
+    statement = interaction_statement(session.get_bind().dialect.name)
+    session.connection().execute(statement, interaction_row(item))
 
 
 def upsert_products(session: Session, lines: Sequence[LineIn]) -> None:

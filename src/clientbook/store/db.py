@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+@lru_cache(maxsize=64)
 def _normalise_url(url: str) -> str:
     try:
         parsed = make_url(url)
@@ -114,6 +115,7 @@ WRITERS, BACKGROUND = "-writers", "-background"
 IDLE_GAP = 0.05
 
 
+@lru_cache(maxsize=64)
 def _signal_path(url: str, suffix: str) -> str | None:
     if not url.startswith("sqlite"):
         return None

@@ -220,17 +220,34 @@ def pending_events(session: Session, limit: int) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in session.execute(query).all()]
 
 
-_CLAIM = (
-    update(Event.__table__)  # type: ignore[arg-type]  # Core: the ORM bulk UPDATE is slower
-    .where(Event.id == bindparam("event_id"), Event.processed_at.is_(None))
-    .values(processed_at=bindparam("now"))
-)
+#: Ids per statement when events are claimed or given back together.
+ID_BATCH = 500
 
 
-def claim_event(session: Session, event_id: int) -> bool:
-    """Mark a pending event processed; False when it no longer was (another processor's)."""
-    result = session.connection().execute(_CLAIM, {"event_id": event_id, "now": utcnow()})
-    return bool(result.rowcount)
+def claim_events(session: Session, event_ids: Sequence[int]) -> set[int]:
+    """Mark these events processed where still pending; return those that were (ours now)."""
+    table = Event.__table__
+    claimed: set[int] = set()
+    now = utcnow()
+    for n in range(0, len(event_ids), ID_BATCH):
+        rows = session.connection().execute(
+            update(table)  # type: ignore[arg-type]  # Core: the ORM bulk UPDATE is slower
+            .where(Event.id.in_(event_ids[n : n + ID_BATCH]), Event.processed_at.is_(None))
+            .values(processed_at=now)
+            .returning(Event.id)
+        )
+        claimed.update(rows.scalars())
+    return claimed
+
+
+def release_events(session: Session, event_ids: Sequence[int]) -> None:
+    """Make events claimed in this transaction pending again (not applied after all)."""
+    for n in range(0, len(event_ids), ID_BATCH):
+        session.connection().execute(
+            update(Event.__table__)  # type: ignore[arg-type]
+            .where(Event.id.in_(event_ids[n : n + ID_BATCH]))
+            .values(processed_at=None)
+        )
 
 
 def mark_processed(session: Session, event_id: int, error: str | None = None) -> None:
@@ -240,6 +257,16 @@ def mark_processed(session: Session, event_id: int, error: str | None = None) ->
         .where(Event.id == event_id)
         .values(processed_at=utcnow(), error=error[:500] if error else None)
     )
+
+
+def mark_processed_many(session: Session, event_ids: Sequence[int]) -> None:
+    """Record that the processor is done with these events, without error."""
+    for n in range(0, len(event_ids), ID_BATCH):
+        session.connection().execute(
+            update(Event.__table__)  # type: ignore[arg-type]
+            .where(Event.id.in_(event_ids[n : n + ID_BATCH]))
+            .values(processed_at=utcnow(), error=None)
+        )
 
 
 def event_counts(url: str) -> dict[str, int]:
