@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
-import sys
 import threading
 from typing import Annotated
 
@@ -14,7 +12,14 @@ import typer
 from rich.table import Table
 
 from clientbook.collect.processor import process_all, run
-from clientbook.serve.cli.common import DbOption, JsonOption, console, print_json, settings_for
+from clientbook.serve.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    die_with_parent,
+    print_json,
+    settings_for,
+)
 from clientbook.store.db import require_schema
 from clientbook.store.events import (
     create_write_key,
@@ -22,9 +27,6 @@ from clientbook.store.events import (
     list_write_keys,
     revoke_write_key,
 )
-
-#: prctl option: the signal this process gets when its parent ends.
-PR_SET_PDEATHSIG = 1
 
 keys = typer.Typer(help="Write keys for the event collector (/v1/*).", no_args_is_help=True)
 events = typer.Typer(help="The raw events received by the collector.", no_args_is_help=True)
@@ -108,10 +110,8 @@ def process(
 
 
 def _exit_with(parent: int) -> None:
-    """Be sent SIGTERM when the parent process ends (Linux), and end now if it already has."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """Be killed when the parent process ends (Linux), and end now if it already has."""
+    die_with_parent()
     if os.getppid() != parent:
         raise typer.Exit(0)
 

@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from clientbook.config import Settings, get_settings
-from clientbook.serve.cli.common import DbOption, console, settings_for
+from clientbook.serve.cli.common import DbOption, console, die_with_parent, settings_for
 from clientbook.store.db import require_schema
 
 #: How much lower the event processor's CPU priority is than the server's.
@@ -25,7 +25,7 @@ def event_processor(settings: Settings) -> Iterator[subprocess.Popen[bytes] | No
     """Run `clientbook events process --follow` beside the server, at a lower CPU priority.
 
     It is a process of its own, so that applying events never holds the collector's interpreter
-    lock; it stops with the server (and by itself if the server is killed). Off when
+    lock; it stops with the server, and is killed with it if the server is killed. Off when
     CLIENTBOOK_COLLECT_PROCESS_INTERVAL is 0: then run it elsewhere.
     """
     if settings.collect_process_interval <= 0:
@@ -33,7 +33,8 @@ def event_processor(settings: Settings) -> Iterator[subprocess.Popen[bytes] | No
         return
     command = [sys.executable, "-m", "clientbook.serve.cli.main", "events", "process"]
     command += ["--follow", "--nice", str(PROCESSOR_NICENESS), "--exit-with", str(os.getpid())]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    # killed with the server from the start, before its imports (it sets this again itself)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         yield process
     finally:
